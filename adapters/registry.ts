@@ -1,0 +1,10 @@
+import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
+import { createOpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter.js';
+import type { AdapterFactory } from './spec/index.js';
+
+/** Config `type` → factory. Adding a backend is one folder and one line here. */
+export const ADAPTER_FACTORIES: Readonly<Record<string, AdapterFactory>> = {
+  openai: createOpenAICompatibleAdapter,
+  'openai-compatible': createOpenAICompatibleAdapter,
+  anthropic: createAnthropicAdapter,
+};

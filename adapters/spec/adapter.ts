@@ -1,0 +1,41 @@
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from './chat.js';
+import type { EmbeddingRequest, EmbeddingResult } from './embeddings.js';
+import type { TranscriptionRequest, TranscriptionResult } from './transcription.js';
+
+export type Capability = 'chat' | 'stream' | 'tools' | 'json' | 'vision' | 'embed' | 'transcribe';
+
+export interface CallOptions {
+  requestId: string;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/**
+ * One backend: a vendor or a local runtime. A method exists iff its capability is listed.
+ * Adapters translate failures into SluiceError kinds; they never retry (the pipeline does).
+ */
+export interface Adapter {
+  readonly id: string;
+  readonly location: 'local' | 'vendor';
+  readonly capabilities: ReadonlySet<Capability>;
+  chat?(request: ChatRequest, call: CallOptions): Promise<ChatCompletion>;
+  /** Chunks in order; the final chunk carries `usage` whenever the backend knows it. */
+  chatStream?(request: ChatRequest, call: CallOptions): AsyncIterable<ChatCompletionChunk>;
+  embed?(request: EmbeddingRequest, call: CallOptions): Promise<EmbeddingResult>;
+  transcribe?(request: TranscriptionRequest, call: CallOptions): Promise<TranscriptionResult>;
+  /** Resolves when the backend can serve (models loaded); rejects if it never will. */
+  ready?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What every adapter factory receives: its config entry's settings, already validated. */
+export interface AdapterSettings {
+  id: string;
+  type: string;
+  baseUrl?: string;
+  apiKey?: string;
+  timeoutMs: number;
+  options: Record<string, unknown>;
+}
+
+export type AdapterFactory = (settings: AdapterSettings) => Adapter;

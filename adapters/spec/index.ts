@@ -1,0 +1,5 @@
+export * from './adapter.js';
+export * from './chat.js';
+export * from './embeddings.js';
+export * from './errors.js';
+export * from './transcription.js';

@@ -1,0 +1,25 @@
+export interface TranscriptionRequest {
+  model: string;
+  file: { data: Buffer; filename: string; contentType: string };
+  language?: string;
+  prompt?: string;
+  temperature?: number;
+}
+
+export interface TranscriptionSegment {
+  id: number;
+  start: number;
+  end: number;
+  text: string;
+  [extra: string]: unknown;
+}
+
+/** What every transcribing backend returns; the server renders json/text/srt/vtt/verbose_json from it. */
+export interface TranscriptionResult {
+  model: string;
+  text: string;
+  language?: string;
+  durationSeconds?: number;
+  segments: TranscriptionSegment[];
+  words?: { word: string; start: number; end: number }[];
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+const capability = z.enum(['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe']);
+const tier = z.enum(['simple', 'medium', 'high', 'creative', 'brand']);
+
+const price = z.strictObject({
+  input_per_1m: z.number().nonnegative().default(0),
+  output_per_1m: z.number().nonnegative().default(0),
+  cached_input_per_1m: z.number().nonnegative().optional(),
+  audio_per_minute: z.number().nonnegative().optional(),
+});
+
+const backend = z.strictObject({
+  /** Which adapter factory serves it (adapters/registry.ts). */
+  type: z.string().min(1),
+  base_url: z.url().optional(),
+  /** Filled from the environment (api_key_env) by the loader; never written in the file. */
+  api_key: z.string().optional(),
+  api_key_env: z.string().optional(),
+  /** A backend that needs a key and has none is not a candidate. */
+  requires_key: z.boolean().default(true),
+  timeout_ms: z.number().int().positive().default(60_000),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+const model = z.strictObject({
+  id: z.string().min(1),
+  backend: z.string().min(1),
+  /** The name the backend knows the model by, when it differs from `id`. */
+  upstream_model: z.string().optional(),
+  capabilities: z.array(capability).min(1),
+  price: price.default({ input_per_1m: 0, output_per_1m: 0 }),
+  /** Model ids tried in order when this one fails before its first byte. */
+  fallback: z.array(z.string()).default([]),
+  context_window: z.number().int().positive().optional(),
+  description: z.string().optional(),
+});
+
+const tenantKey = z.strictObject({
+  name: z.string().min(1),
+  /** sha256 of the key, hex; the key itself is never stored. */
+  key_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character lowercase hex sha256'),
+  allowed_models: z.array(z.string()).optional(),
+  monthly_budget_usd: z.number().nonnegative().optional(),
+  rate_limit_rpm: z.number().int().positive().optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        body_limit_bytes: z.number().int().positive().default(25 * 1024 * 1024),
+        json_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+        shutdown_grace_ms: z.number().int().nonnegative().default(15_000),
+        log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+    paths: z
+      .strictObject({
+        data_dir: z.string().default('./data'),
+        models_dir: z.string().default('./models'),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        master_key: z.string().min(8).optional(),
+        keys: z.array(tenantKey).default([]),
+      })
+      .prefault({}),
+    backends: z.record(z.string(), backend).default({}),
+    models: z.array(model).default([]),
+    routing: z
+      .strictObject({
+        /** Model names that go to the router instead of a fixed model. */
+        auto_aliases: z.array(z.string()).default(['auto']),
+        /** Tier → ordered model ids. */
+        tiers: z.partialRecord(tier, z.array(z.string())).default({}),
+        local_share: z.number().min(0).max(1).default(1),
+      })
+      .prefault({}),
+    passthrough: z
+      .strictObject({
+        /** The backend any other /v1/* path is proxied to. */
+        backend: z.string().default('openai'),
+      })
+      .prefault({}),
+    budget: z
+      .strictObject({
+        monthly_usd: z.number().nonnegative().default(200),
+      })
+      .prefault({}),
+    sidecar: z
+      .strictObject({
+        url: z.url().optional(),
+      })
+      .prefault({}),
+    storage: z
+      .strictObject({
+        redis_url: z.string().optional(),
+        database_url: z.string().optional(),
+        supabase_url: z.url().optional(),
+        supabase_service_role_key: z.string().optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, context) => {
+    const modelIds = new Set(config.models.map((entry) => entry.id));
+    config.models.forEach((entry, index) => {
+      if (!config.backends[entry.backend]) {
+        context.addIssue({ code: 'custom', path: ['models', index, 'backend'], message: `unknown backend "${entry.backend}"` });
+      }
+      entry.fallback.forEach((id, position) => {
+        if (!modelIds.has(id)) {
+          context.addIssue({ code: 'custom', path: ['models', index, 'fallback', position], message: `unknown model "${id}"` });
+        }
+      });
+    });
+    const seen = new Set<string>();
+    config.models.forEach((entry, index) => {
+      if (seen.has(entry.id)) context.addIssue({ code: 'custom', path: ['models', index, 'id'], message: `duplicate model "${entry.id}"` });
+      seen.add(entry.id);
+    });
+    for (const [tierName, chain] of Object.entries(config.routing.tiers)) {
+      chain?.forEach((id, position) => {
+        if (!modelIds.has(id)) {
+          context.addIssue({ code: 'custom', path: ['routing', 'tiers', tierName, position], message: `unknown model "${id}"` });
+        }
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ModelConfig = Config['models'][number];
+export type BackendConfig = Config['backends'][string];
+export type TenantKeyConfig = Config['auth']['keys'][number];
+export type Tier = z.infer<typeof tier>;
+export type PriceConfig = z.infer<typeof price>;

@@ -1,0 +1,112 @@
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ADAPTER_FACTORIES } from '../adapters/registry.js';
+import type { Adapter } from '../adapters/spec/index.js';
+import { KeyStore } from './auth/key-store.js';
+import type { Config } from './config/schema.js';
+import { SluiceMetrics } from './metrics/metrics.js';
+import { ModelDirectory } from './pipeline/candidate-plan.js';
+import { ChatPipeline } from './pipeline/chat-pipeline.js';
+import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
+import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
+import { createApp } from './server/app.js';
+
+export interface Gateway {
+  app: ReturnType<typeof createApp>;
+  adapters: ReadonlyMap<string, Adapter>;
+  metrics: SluiceMetrics;
+  /** Resolves when every adapter reports ready. */
+  ready: Promise<void>;
+  listen(port?: number, host?: string): Promise<Server>;
+  close(): Promise<void>;
+}
+
+/** Backends whose keys are missing are left out: a vendor with no key is not a candidate. */
+export function createAdapters(config: Config, logger: Logger): Map<string, Adapter> {
+  const adapters = new Map<string, Adapter>();
+  for (const [id, backend] of Object.entries(config.backends)) {
+    const factory = ADAPTER_FACTORIES[backend.type];
+    if (!factory) throw new Error(`backends.${id}.type: unknown backend type "${backend.type}"`);
+    if (backend.requires_key && !backend.api_key) {
+      logger.info({ backend: id, needs: backend.api_key_env }, 'backend has no key: not a candidate');
+      continue;
+    }
+    adapters.set(id, factory({ id, type: backend.type, baseUrl: backend.base_url, apiKey: backend.api_key, timeoutMs: backend.timeout_ms, options: backend.options }));
+  }
+  return adapters;
+}
+
+/** The composition root's pure half: everything wired, nothing listening yet. */
+export function buildGateway(config: Config, logger: Logger, adapters = createAdapters(config, logger)): Gateway {
+  const metrics = new SluiceMetrics();
+  const directory = new ModelDirectory(config, adapters);
+  const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'));
+  if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');
+
+  const pending = new Set<string>();
+  const failures = new Map<string, string>();
+  const ready = Promise.all(
+    [...adapters.values()].map(async (adapter) => {
+      if (!adapter.ready) return;
+      pending.add(adapter.id);
+      try {
+        await adapter.ready();
+      } catch (error) {
+        failures.set(adapter.id, (error as Error).message);
+        logger.error({ backend: adapter.id, err: error }, 'backend failed to start');
+      } finally {
+        pending.delete(adapter.id);
+      }
+    }),
+  ).then(() => undefined);
+
+  const passthroughBackend = config.backends[config.passthrough.backend];
+  const app = createApp({
+    logger,
+    metrics,
+    keys,
+    hasMasterKey: Boolean(config.auth.master_key),
+    directory,
+    chat: new ChatPipeline(directory),
+    embeddings: new EmbeddingsPipeline(directory),
+    transcriptions: new TranscriptionPipeline(directory),
+    readiness: {
+      notReadyReason: () => {
+        if (pending.size === 0 && failures.size === 0) return undefined;
+        return Object.fromEntries([...[...pending].map((id) => [id, 'loading']), ...[...failures].map(([id, message]) => [id, `failed: ${message}`])]);
+      },
+    },
+    passthrough:
+      passthroughBackend?.base_url && adapters.has(config.passthrough.backend)
+        ? { backendId: config.passthrough.backend, baseUrl: passthroughBackend.base_url, apiKey: passthroughBackend.api_key, timeoutMs: passthroughBackend.timeout_ms }
+        : undefined,
+    autoAliases: config.routing.auto_aliases,
+    limits: { jsonBytes: config.server.json_limit_bytes, uploadBytes: config.server.body_limit_bytes },
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    adapters,
+    metrics,
+    ready,
+    listen(port = config.server.port, host = config.server.host) {
+      return new Promise((resolve, reject) => {
+        const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+        listening.keepAliveTimeout = 65_000;
+        server = listening;
+      });
+    },
+    async close() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server?.closeAllConnections(), config.server.shutdown_grace_ms);
+        await closing;
+        clearTimeout(grace);
+      }
+      await Promise.all([...adapters.values()].map((adapter) => adapter.close()));
+    },
+  };
+}

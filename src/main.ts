@@ -1,0 +1,45 @@
+import { pino } from 'pino';
+import { buildGateway } from './gateway.js';
+import { ConfigError, loadConfig } from './config/load.js';
+
+/** Start-up: load and validate the config once, build, listen, and drain on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const line of error.lines) process.stderr.write(`sluice: config error: ${line}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = pino({
+    level: config.server.log_level,
+    redact: { paths: ['*.authorization', '*.apiKey', '*.api_key', '*.key', 'headers'], censor: '[redacted]' },
+  });
+  const gateway = buildGateway(config, logger);
+  const server = await gateway.listen();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  logger.info({ port, host: config.server.host, backends: [...gateway.adapters.keys()] }, `sluice listening on http://${config.server.host}:${port}`);
+  gateway.ready.then(() => logger.info('ready'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    await gateway.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`sluice: failed to start: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric Sluice exports, on a registry of its own (tests make several apps in one process). */
+export class SluiceMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'sluice_requests_total',
+    help: 'Requests answered, by endpoint, route, model and HTTP status.',
+    labelNames: ['endpoint', 'route', 'model', 'tier', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly latency = new Histogram({
+    name: 'sluice_request_duration_seconds',
+    help: 'Time from request to the last byte of the answer.',
+    labelNames: ['endpoint', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly timeToFirstToken = new Histogram({
+    name: 'sluice_time_to_first_token_seconds',
+    help: 'Time from request to the first streamed chunk.',
+    labelNames: ['route'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly tokens = new Counter({
+    name: 'sluice_tokens_total',
+    help: 'Tokens processed, by direction.',
+    labelNames: ['route', 'model', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly costUsd = new Counter({
+    name: 'sluice_cost_usd_total',
+    help: 'Spend in US dollars, from the price table.',
+    labelNames: ['route', 'model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly fallbacks = new Counter({
+    name: 'sluice_fallbacks_total',
+    help: 'Candidates that failed before another one answered.',
+    labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
+  }
+}

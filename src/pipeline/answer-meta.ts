@@ -1,0 +1,38 @@
+import type { SluiceError, Usage } from '../../adapters/spec/index.js';
+import type { Tier } from '../config/schema.js';
+import type { Candidate } from '../routing/candidates.js';
+import type { ModelDirectory } from './candidate-plan.js';
+import type { ChainSuccess } from './run-chain.js';
+
+/** What the server needs to write the x-sluice-* headers and the log line. */
+export interface AnswerMeta {
+  route: string;
+  modelId: string;
+  backendId: string;
+  tier?: Tier;
+  routeReason?: string;
+  costUsd?: number;
+  isCostEstimated?: boolean;
+  usage?: Usage;
+  failedAttempts: { modelId: string; error: SluiceError }[];
+}
+
+export function describeAnswer(
+  directory: ModelDirectory,
+  success: Pick<ChainSuccess<unknown>, 'candidate' | 'failures'>,
+  plan: { tier?: Tier; routeReason?: string } = {},
+): AnswerMeta {
+  const candidate: Candidate = success.candidate;
+  return {
+    route: directory.adapter(candidate.backendId).location === 'local' ? 'local' : candidate.backendId,
+    modelId: candidate.modelId,
+    backendId: candidate.backendId,
+    tier: plan.tier,
+    routeReason: plan.routeReason,
+    failedAttempts: success.failures.map((failure) => ({ modelId: failure.candidate.modelId, error: failure.error })),
+  };
+}
+
+export function callOptions(directory: ModelDirectory, candidate: Candidate, context: { requestId: string; signal: AbortSignal }) {
+  return { requestId: context.requestId, signal: context.signal, timeoutMs: directory.backendTimeoutMs(candidate.backendId) };
+}

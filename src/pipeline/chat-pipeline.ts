@@ -1,0 +1,108 @@
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '../../adapters/spec/index.js';
+import { SluiceError } from '../../adapters/spec/index.js';
+export type { AnswerMeta } from './answer-meta.js';
+import type { Tenant } from '../auth/tenant.js';
+import { chatCostUsd } from '../budget/price-table.js';
+import { requiredCapabilities, type Candidate } from '../routing/candidates.js';
+import type { ModelDirectory } from './candidate-plan.js';
+import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
+import { runChain, toSluiceError } from './run-chain.js';
+import { estimateUsage } from './usage-estimate.js';
+
+export interface CallContext {
+  requestId: string;
+  tenant: Tenant;
+  signal: AbortSignal;
+}
+
+export interface StreamAnswer {
+  meta: AnswerMeta;
+  /** Client-facing chunks: the usage chunk only if the client asked for it. */
+  chunks: AsyncIterable<ChatCompletionChunk>;
+}
+
+/** One way through for a chat request: resolve → chain → execute with fallback → cost. */
+export class ChatPipeline {
+  constructor(private readonly directory: ModelDirectory) {}
+
+  async complete(request: ChatRequest, context: CallContext): Promise<{ completion: ChatCompletion; meta: AnswerMeta }> {
+    const plan = this.directory.plan(request.model, requiredCapabilities(request), context.tenant, request);
+    const success = await runChain(plan.chain, (candidate) => this.adapterFor(candidate).chat!(upstream(request, candidate), callOptions(this.directory, candidate, context)), context.signal);
+    const completion = success.value;
+    const meta = describeAnswer(this.directory, success, plan);
+    const usage = completion.usage ?? estimateUsage(request.messages, completion.choices.map((c) => c.message.content ?? '').join(''));
+    return { completion, meta: this.withCost(meta, usage, completion.usage === undefined) };
+  }
+
+  async stream(request: ChatRequest, context: CallContext): Promise<StreamAnswer> {
+    const plan = this.directory.plan(request.model, requiredCapabilities(request), context.tenant, request);
+    // Peek before committing: until the first chunk arrives nothing was sent, so a failure
+    // moves on to the next candidate and the headers name the model that really answered.
+    const success = await runChain(
+      plan.chain,
+      async (candidate) => {
+        const iterator = this.adapterFor(candidate).chatStream!(upstream(request, candidate), callOptions(this.directory, candidate, context))[Symbol.asyncIterator]();
+        const first = await iterator.next();
+        if (first.done) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);
+        return { first: first.value, rest: iterator };
+      },
+      context.signal,
+    );
+    const meta = describeAnswer(this.directory, success, plan);
+    const wantsUsage = request.stream_options?.include_usage === true;
+    return { meta, chunks: this.relay(request, success.value.first, success.value.rest, meta, wantsUsage) };
+  }
+
+  /** Passes chunks through, notes the usage, and fills in the cost when the stream ends. */
+  private async *relay(
+    request: ChatRequest,
+    first: ChatCompletionChunk,
+    rest: AsyncIterator<ChatCompletionChunk>,
+    meta: AnswerMeta,
+    wantsUsage: boolean,
+  ): AsyncGenerator<ChatCompletionChunk> {
+    let usage: Usage | undefined;
+    let text = '';
+    let last: ChatCompletionChunk = first;
+    let current: IteratorResult<ChatCompletionChunk> = { done: false, value: first };
+    try {
+      while (!current.done) {
+        const chunk = current.value;
+        last = chunk;
+        if (chunk.usage) usage = chunk.usage;
+        for (const choice of chunk.choices) text += choice.delta.content ?? '';
+        const isUsageOnly = chunk.choices.length === 0;
+        if (!isUsageOnly) yield wantsUsage ? { ...chunk, usage: null } : withoutUsage(chunk);
+        current = await rest.next();
+      }
+    } catch (error) {
+      this.withCost(meta, usage ?? estimateUsage(request.messages, text), usage === undefined);
+      throw toSluiceError(error);
+    }
+    const finalUsage = usage ?? estimateUsage(request.messages, text);
+    this.withCost(meta, finalUsage, usage === undefined);
+    if (wantsUsage) yield { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage: finalUsage, system_fingerprint: last.system_fingerprint };
+  }
+
+  private adapterFor(candidate: Candidate) {
+    return this.directory.adapter(candidate.backendId);
+  }
+
+  private withCost(meta: AnswerMeta, usage: Usage, isEstimated: boolean): AnswerMeta {
+    const model = this.directory.get(meta.modelId);
+    meta.usage = usage;
+    meta.costUsd = model ? chatCostUsd(model.price, usage) : undefined;
+    meta.isCostEstimated = isEstimated;
+    return meta;
+  }
+}
+
+function upstream(request: ChatRequest, candidate: Candidate): ChatRequest {
+  return { ...request, model: candidate.upstreamModel };
+}
+
+function withoutUsage(chunk: ChatCompletionChunk): ChatCompletionChunk {
+  if (!('usage' in chunk)) return chunk;
+  const { usage: _ignored, ...rest } = chunk;
+  return rest;
+}

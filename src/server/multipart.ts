@@ -1,0 +1,58 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { SluiceError } from '../../adapters/spec/index.js';
+
+export interface UploadedFile {
+  field: string;
+  filename: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface MultipartBody {
+  fields: Record<string, string | string[]>;
+  files: UploadedFile[];
+}
+
+/** Reads a whole multipart/form-data body, bounded by `maxBytes`; malformed input is a 400. */
+export function readMultipart(request: Request, maxBytes: number): Promise<MultipartBody> {
+  const type = request.headers['content-type'] ?? '';
+  if (!/^multipart\/form-data/i.test(type)) {
+    return Promise.reject(new SluiceError('invalid-request', "the body must be multipart/form-data with a 'file' field", { param: 'file' }));
+  }
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers: request.headers, limits: { fileSize: maxBytes, files: 4, fields: 32, fieldSize: 1024 * 1024 } });
+  } catch (error) {
+    return Promise.reject(new SluiceError('invalid-request', `malformed multipart body: ${(error as Error).message}`));
+  }
+  return new Promise((resolve, reject) => {
+    const fields: MultipartBody['fields'] = {};
+    const files: UploadedFile[] = [];
+    let failure: SluiceError | undefined;
+    const fail = (error: SluiceError) => {
+      failure ??= error;
+      request.unpipe(parser);
+      request.resume(); // drain the rest so the client gets our answer
+      reject(failure);
+    };
+    parser.on('field', (name, value) => {
+      const existing = fields[name];
+      fields[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    });
+    parser.on('file', (field, stream, info) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (part: Buffer) => parts.push(part));
+      stream.on('limit', () => fail(new SluiceError('payload-too-large', `the file exceeds the ${maxBytes}-byte limit`, { param: field })));
+      stream.on('end', () => {
+        files.push({ field, filename: info.filename ?? 'upload', contentType: info.mimeType || 'application/octet-stream', data: Buffer.concat(parts) });
+      });
+    });
+    parser.on('error', (error: Error) => fail(new SluiceError('invalid-request', `malformed multipart body: ${error.message}`)));
+    parser.on('close', () => {
+      if (!failure) resolve({ fields, files });
+    });
+    request.on('error', (error) => fail(new SluiceError('invalid-request', `the upload failed: ${error.message}`)));
+    request.pipe(parser);
+  });
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { chatRequestSchema } from './chat-request-schema.js';
+import { embeddingRequestSchema, transcriptionFieldsSchema } from './other-request-schemas.js';
+
+const errorBody = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['message', 'type', 'param', 'code'],
+      properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: ['string', 'null'] } },
+    },
+  },
+};
+
+const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
+const errors = { default: { description: 'OpenAI-style error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } };
+
+let cached: object | undefined;
+
+/** Sluice's own API, generated from the same zod schemas that validate requests. */
+export function openApiDocument(): object {
+  cached ??= {
+    openapi: '3.1.0',
+    info: { title: 'Sluice', version: '0.1.0', description: 'OpenAI-compatible gateway' },
+    components: {
+      schemas: { Error: errorBody },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/chat/completions': { post: { summary: 'Chat completion (JSON or SSE)', requestBody: jsonBody(chatRequestSchema), responses: { 200: { description: 'chat.completion or text/event-stream of chat.completion.chunk' }, ...errors } } },
+      '/v1/embeddings': { post: { summary: 'Embeddings', requestBody: jsonBody(embeddingRequestSchema), responses: { 200: { description: 'list of embeddings' }, ...errors } } },
+      '/v1/audio/transcriptions': {
+        post: {
+          summary: 'Transcription',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  ...z.toJSONSchema(transcriptionFieldsSchema, { io: 'input', unrepresentable: 'any' }),
+                  properties: { file: { type: 'string', format: 'binary' }, ...(z.toJSONSchema(transcriptionFieldsSchema, { io: 'input', unrepresentable: 'any' }) as { properties: object }).properties },
+                },
+              },
+            },
+          },
+          responses: { 200: { description: 'json, text, srt, vtt or verbose_json' }, ...errors },
+        },
+      },
+      '/v1/models': { get: { summary: 'Configured models', responses: { 200: { description: 'list of models' }, ...errors } } },
+      '/health': { get: { summary: 'Process up', security: [], responses: { 200: { description: 'ok' } } } },
+      '/ready': { get: { summary: 'Models and dependencies ready', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'not yet' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text exposition format' } } } },
+    },
+  };
+  return cached;
+}

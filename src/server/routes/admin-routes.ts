@@ -1,0 +1,42 @@
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import { SluiceError } from '../../../adapters/spec/index.js';
+import type { KeyStore } from '../../auth/key-store.js';
+import { bearerToken } from '../auth-middleware.js';
+import { validate } from '../validate.js';
+
+const createKeySchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, . _ or -'),
+  allowed_models: z.array(z.string().min(1)).optional(),
+  monthly_budget_usd: z.number().nonnegative().optional(),
+  rate_limit_rpm: z.number().int().positive().optional(),
+});
+
+/** Key management, guarded by SLUICE_MASTER_KEY; without a master key the admin API is off. */
+export function adminRouter(keys: KeyStore, hasMasterKey: boolean): express.Router {
+  const router = express.Router();
+  router.use((request: Request, _response: Response, next) => {
+    if (!hasMasterKey) throw new SluiceError('not-found', 'the admin API is disabled: set SLUICE_MASTER_KEY');
+    if (!keys.isMaster(bearerToken(request))) throw new SluiceError('unauthenticated', 'the admin API needs the master key');
+    next();
+  });
+  router.get('/keys', (_request, response) => {
+    response.json({ object: 'list', data: keys.list() });
+  });
+  router.post('/keys', express.json({ limit: '64kb' }), (request, response) => {
+    const body = validate(createKeySchema, request.body);
+    try {
+      const { key, record } = keys.create(body);
+      const { key_sha256: _hash, ...visible } = record;
+      response.status(201).json({ ...visible, key });
+    } catch (error) {
+      throw new SluiceError('invalid-request', (error as Error).message, { param: 'name' });
+    }
+  });
+  router.delete('/keys/:name', (request, response) => {
+    const name = String(request.params.name);
+    if (!keys.remove(name)) throw new SluiceError('not-found', `no key named "${name}" was made through the admin API`);
+    response.json({ deleted: true, name });
+  });
+  return router;
+}

@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import { SluiceError } from '../../adapters/spec/index.js';
+
+/** `messages[0].content` — the dotted form OpenAI uses in `param`. */
+export function paramPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/** Parses with a zod schema; the first issue becomes a 400 naming the field. */
+export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SluiceError('invalid-request', 'the request body must be a JSON object');
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  throw issueToError(deepestIssue(parsed.error.issues));
+}
+
+function issueToError(issue: z.core.$ZodIssue): SluiceError {
+  if (issue.code === 'unrecognized_keys') {
+    const param = paramPath([...issue.path, issue.keys[0]]);
+    return new SluiceError('invalid-request', `Unrecognized request argument supplied: ${param}`, { param });
+  }
+  const param = paramPath(issue.path);
+  const where = param ? `'${param}'` : 'the request body';
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return new SluiceError('invalid-request', `Missing required parameter: ${where}.`, { param: param || undefined, code: 'missing_required_parameter' });
+  }
+  return new SluiceError('invalid-request', `Invalid value for ${where}: ${issue.message}`, { param: param || undefined, code: 'invalid_value' });
+}
+
+/**
+ * A union that fails reports one issue per branch; the most useful one is the branch that
+ * got furthest into the value, so `messages[0].content[0].image_url.url` beats `messages[0]`.
+ */
+function deepestIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
+  let best = issues[0];
+  for (const issue of issues) {
+    const candidate = issue.code === 'invalid_union' && issue.errors.length ? deepestIssue(issue.errors.flat().map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }))) : issue;
+    if (candidate.path.length > best.path.length) best = candidate;
+    else if (best.code === 'invalid_union' && candidate !== issue) best = candidate;
+  }
+  if (best.code === 'invalid_union' && best.errors.length) {
+    const inner = deepestIssue(best.errors.flat().map((error) => ({ ...error, path: [...best.path, ...error.path] })));
+    if (inner.path.length > best.path.length) return inner;
+  }
+  return best;
+}
