@@ -81,7 +81,8 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
             input: request.input.values,
             dimensions: request.dimensions,
             user: request.user,
-            encoding_format: 'base64', // the SDK decodes it; smaller on the wire than float text
+            // encoding_format left unset: the SDK then asks for base64 (smaller on the wire)
+            // and decodes it to floats itself.
           },
           requestOptions(call),
         );

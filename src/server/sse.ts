@@ -34,12 +34,12 @@ async function writeFrame(response: Response, data: string): Promise<void> {
 export async function pipeEventStream(
   response: Response,
   events: AsyncIterable<object>,
-  onFirst: () => void = () => {},
+  hooks: { onFirst?: () => void; trailers?: () => Record<string, string> } = {},
 ): Promise<{ error?: unknown }> {
   let isFirst = true;
   try {
     for await (const event of events) {
-      if (isFirst) onFirst();
+      if (isFirst) hooks.onFirst?.();
       isFirst = false;
       if (response.destroyed) break;
       await writeFrame(response, JSON.stringify(event));
@@ -50,6 +50,10 @@ export async function pipeEventStream(
     await writeFrame(response, JSON.stringify(toErrorResponse(error).body));
     return { error };
   } finally {
-    if (!response.writableEnded) response.end();
+    if (!response.writableEnded) {
+      const trailers = hooks.trailers?.();
+      if (trailers && !response.destroyed) response.addTrailers(trailers);
+      response.end();
+    }
   }
 }

@@ -27,11 +27,13 @@ export function chatCompletionsRoute(pipeline: ChatPipeline, metrics: SluiceMetr
     // The cost of a stream is known only at its end: it travels as an HTTP trailer.
     response.setHeader('trailer', 'x-sluice-cost-usd');
     startEventStream(response);
-    const outcome = await pipeEventStream(response, answer.chunks, () =>
-      metrics.timeToFirstToken.observe({ route: answer.meta.route }, (performance.now() - state.startedAt) / 1000),
-    );
+    const outcome = await pipeEventStream(response, answer.chunks, {
+      onFirst: () => metrics.timeToFirstToken.observe({ route: answer.meta.route }, (performance.now() - state.startedAt) / 1000),
+      trailers: () => {
+        const cost = formatUsd(answer.meta.costUsd);
+        return cost === undefined ? {} : { 'x-sluice-cost-usd': cost };
+      },
+    });
     if (outcome.error) state.error = outcome.error;
-    const cost = formatUsd(answer.meta.costUsd);
-    if (cost !== undefined && !response.destroyed) response.addTrailers({ 'x-sluice-cost-usd': cost });
   };
 }

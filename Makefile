@@ -1,0 +1,20 @@
+# The single entry point (DESIGN.md §6).
+.PHONY: setup start test bench typecheck clean
+
+setup:
+	@bash scripts/setup.sh
+
+start: setup
+	node dist/src/main.js
+
+test: setup
+	@bash scripts/run-tests.sh
+
+bench: setup
+	node --import tsx load-tests/gateway-overhead.ts
+
+typecheck:
+	./node_modules/.bin/tsc -p tsconfig.json --noEmit
+
+clean:
+	rm -rf dist .test-results

@@ -1,0 +1,1 @@
+"""Sluice's Python sidecar: models that live best in Python (Whisper, OCR)."""

