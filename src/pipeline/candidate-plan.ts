@@ -57,6 +57,9 @@ export class ModelDirectory implements ModelCatalog {
   plan(modelName: string, needs: readonly Capability[], tenant: Tenant, request?: ChatRequest, draw = Math.random()): CandidatePlan {
     const filter = { needs, isAllowed: (id: string) => mayUseModel(tenant, id) };
     if (request && this.isAutoAlias(modelName)) {
+      if (!mayUseModel(tenant, modelName)) {
+        throw new SluiceError('model-not-allowed', `this key may not use the model '${modelName}'`, { param: 'model' });
+      }
       const decision = decideRoute(request, { tiers: this.config.routing.tiers, localShare: this.config.routing.local_share }, { isLocal: (id) => this.isLocal(id), draw });
       const chain = buildChain(decision.models, this, filter);
       if (chain.length === 0) {

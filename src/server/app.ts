@@ -48,6 +48,9 @@ export function createApp(deps: AppDependencies): express.Express {
   const json = express.json({
     limit: deps.limits.jsonBytes,
     type: ['application/json', 'application/*+json'],
+    // Parse `"hi"`, `42` and `null` too, so validate() can say "must be a JSON object" instead of
+    // body-parser's "Unexpected token" about JSON that is in fact valid.
+    strict: false,
     verify: (_request, _response, buffer) => {
       strictUtf8.decode(buffer); // throws on invalid UTF-8: a 400, not mojibake sent upstream
     },

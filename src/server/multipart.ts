@@ -43,6 +43,8 @@ export function readMultipart(request: Request, maxBytes: number): Promise<Multi
     parser.on('file', (field, stream, info) => {
       const parts: Buffer[] = [];
       stream.on('data', (part: Buffer) => parts.push(part));
+      // busboy destroys an unfinished file stream with its error (a truncated body): unheard, that error would crash the process.
+      stream.on('error', (error: Error) => fail(new SluiceError('invalid-request', `malformed multipart body: ${error.message}`)));
       stream.on('limit', () => fail(new SluiceError('payload-too-large', `the file exceeds the ${maxBytes}-byte limit`, { param: field })));
       stream.on('end', () => {
         files.push({ field, filename: info.filename ?? 'upload', contentType: info.mimeType || 'application/octet-stream', data: Buffer.concat(parts) });

@@ -10,22 +10,37 @@ export function paramPath(path: readonly PropertyKey[]): string {
 
 /** Parses with a zod schema; the first issue becomes a 400 naming the field. */
 export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new SluiceError('invalid-request', 'the request body must be a JSON object');
+  if (body === undefined) {
+    // No body parser matched: the client sent no body, or JSON under another content type.
+    throw new SluiceError('invalid-request', "the request body must be a JSON object sent with 'Content-Type: application/json'");
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    const got = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+    throw new SluiceError('invalid-request', `the request body must be a JSON object, not ${got}`);
   }
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  throw issueToError(deepestIssue(parsed.error.issues));
+  throw issueToError(deepestIssue(parsed.error.issues), body);
 }
 
-function issueToError(issue: z.core.$ZodIssue): SluiceError {
+/** zod 4 leaves `issue.input` out unless asked, so "missing" is read from the body itself. */
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let value = body;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function issueToError(issue: z.core.$ZodIssue, body: unknown): SluiceError {
   if (issue.code === 'unrecognized_keys') {
     const param = paramPath([...issue.path, issue.keys[0]]);
     return new SluiceError('invalid-request', `Unrecognized request argument supplied: ${param}`, { param });
   }
   const param = paramPath(issue.path);
   const where = param ? `'${param}'` : 'the request body';
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined) {
     return new SluiceError('invalid-request', `Missing required parameter: ${where}.`, { param: param || undefined, code: 'missing_required_parameter' });
   }
   return new SluiceError('invalid-request', `Invalid value for ${where}: ${issue.message}`, { param: param || undefined, code: 'invalid_value' });

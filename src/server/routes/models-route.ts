@@ -31,7 +31,7 @@ export function listModelsRoute(directory: ModelDirectory, autoAliases: readonly
     const tenant = stateOf(response).tenant!;
     const models = directory.models().filter((model) => mayUseModel(tenant, model.id)).map((model) => describe(directory, model.id));
     const aliases = autoAliases
-      .filter((alias) => !directory.get(alias))
+      .filter((alias) => !directory.get(alias) && mayUseModel(tenant, alias))
       .map((alias) => ({ id: alias, object: 'model' as const, created: CREATED, owned_by: 'sluice', sluice: { router: true } }));
     response.json({ object: 'list', data: [...models, ...aliases] });
   };

@@ -33,6 +33,7 @@ export function transcriptionsRoute(pipeline: TranscriptionPipeline, maxBytes: n
         language: parsed.language,
         prompt: parsed.prompt,
         temperature: parsed.temperature,
+        wantsWords: granularities.includes('word'),
       },
       callContext(request, response),
     );
