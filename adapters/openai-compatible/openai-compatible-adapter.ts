@@ -108,6 +108,7 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
             prompt: request.prompt,
             temperature: request.temperature,
             response_format: 'verbose_json',
+            ...(request.wantsWords && { timestamp_granularities: ['word', 'segment'] }),
           } as never,
           requestOptions(call),
         )) as unknown as VerboseTranscription;

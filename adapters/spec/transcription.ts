@@ -4,6 +4,8 @@ export interface TranscriptionRequest {
   language?: string;
   prompt?: string;
   temperature?: number;
+  /** The caller asked for word timestamps (`timestamp_granularities[]=word`): fill `words`. */
+  wantsWords?: boolean;
 }
 
 export interface TranscriptionSegment {

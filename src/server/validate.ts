@@ -40,7 +40,8 @@ function issueToError(issue: z.core.$ZodIssue, body: unknown): SluiceError {
   }
   const param = paramPath(issue.path);
   const where = param ? `'${param}'` : 'the request body';
-  if (issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined) {
+  // An absent discriminator (`messages[0].role`) fails as a union: missing too, as OpenAI words it.
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(body, issue.path) === undefined) {
     return new SluiceError('invalid-request', `Missing required parameter: ${where}.`, { param: param || undefined, code: 'missing_required_parameter' });
   }
   return new SluiceError('invalid-request', `Invalid value for ${where}: ${issue.message}`, { param: param || undefined, code: 'invalid_value' });
@@ -56,6 +57,8 @@ function deepestIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
     const candidate = issue.code === 'invalid_union' && issue.errors.length ? deepestIssue(issue.errors.flat().map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }))) : issue;
     if (candidate.path.length > best.path.length) best = candidate;
     else if (best.code === 'invalid_union' && candidate !== issue) best = candidate;
+    // Same depth: a branch whose type matched (`stop` is an array, just too long) says more than "expected string".
+    else if (candidate.path.length === best.path.length && best.code === 'invalid_type' && candidate.code !== 'invalid_type' && candidate.code !== 'invalid_union') best = candidate;
   }
   if (best.code === 'invalid_union' && best.errors.length) {
     const inner = deepestIssue(best.errors.flat().map((error) => ({ ...error, path: [...best.path, ...error.path] })));

@@ -29,7 +29,7 @@ export function chatCompletionsRoute(pipeline: ChatPipeline, metrics: SluiceMetr
     startEventStream(response);
     const outcome = await pipeEventStream(response, answer.chunks, {
       onFirst: () => metrics.timeToFirstToken.observe({ route: answer.meta.route }, (performance.now() - state.startedAt) / 1000),
-      trailers: () => {
+      trailers: (): Record<string, string> => {
         const cost = formatUsd(answer.meta.costUsd);
         return cost === undefined ? {} : { 'x-sluice-cost-usd': cost };
       },

@@ -1,0 +1,47 @@
+# One image: the gateway (Node 20) and its Python sidecar (Python 3.11 from Debian 12).
+# Build: docker build -t sluice .    Run: docker run -p 8080:8080 -e OPENAI_API_KEY=… sluice
+
+# ---- build: compile TypeScript with the dev dependencies, then keep only production ones
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY adapters ./adapters
+RUN ./node_modules/.bin/tsc -p tsconfig.json && npm prune --omit=dev
+
+# ---- runtime
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    PORT=8080 \
+    HOST=0.0.0.0 \
+    SLUICE_CONFIG=/app/config/sluice.yaml \
+    SLUICE_DATA_DIR=/data \
+    SLUICE_MODELS_DIR=/models \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system sluice && useradd --system --gid sluice --home /app sluice \
+ && mkdir -p /data /models && chown sluice:sluice /data /models
+WORKDIR /app
+
+# The sidecar's venv (its requirements change less often than the gateway's code).
+COPY python-sidecar/requirements.txt ./python-sidecar/requirements.txt
+RUN python3 -m venv python-sidecar/.venv \
+ && python-sidecar/.venv/bin/pip install --no-cache-dir -r python-sidecar/requirements.txt
+
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY config ./config
+COPY python-sidecar ./python-sidecar
+COPY scripts ./scripts
+
+USER sluice
+EXPOSE 8080
+VOLUME ["/data"]
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "dist/src/main.js"]
