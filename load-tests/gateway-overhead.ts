@@ -5,10 +5,9 @@
  */
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { pino } from 'pino';
-import { parseConfig } from '../src/config/load.js';
-import { buildGateway } from '../src/gateway.js';
-import { startFakeOpenAI } from '../test/fakes/fake-openai.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 16;
@@ -26,37 +25,65 @@ async function measure(url: string, body: object, headers: Record<string, string
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-async function main() {
-  const upstream = await startFakeOpenAI();
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
-    paths: { data_dir: os.tmpdir() },
-    backends: { openai: { type: 'openai', base_url: upstream.url, api_key: upstream.apiKey } },
-    models: [{ id: 'gpt-4o', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 2.5, output_per_1m: 10 } }],
+function spawnServer(script: string, args: string[], execArgv: string[]): Promise<{ child: ChildProcess; url: string; apiKey?: string }> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), args, { execArgv });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { url: string; apiKey?: string }) => resolve({ child, ...message }));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
-  const gateway = buildGateway(config, pino({ level: 'silent' }));
-  const server = await gateway.listen(0, '127.0.0.1');
-  const sluiceUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/chat/completions`;
+}
+
+/** One connection, one request at a time: what Sluice adds to a single call's latency. */
+async function sequentialLatencyMs(url: string, body: object, headers: Record<string, string>, count = 400) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const payload = JSON.stringify(body);
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } }, (response) => {
+        response.resume();
+        response.on('end', resolve);
+      });
+      request.on('error', reject);
+      request.end(payload);
+    });
+  for (let warm = 0; warm < 50; warm++) await once();
+  const samples: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const started = performance.now();
+    await once();
+    samples.push(performance.now() - started);
+  }
+  agent.destroy();
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(count * 0.5)], p99: samples[Math.floor(count * 0.99)] };
+}
+
+async function main() {
+  const upstream = await spawnServer('./bench-servers.ts', [], ['--import', 'tsx']);
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const gateway = await spawnServer('./bench-gateway.mjs', [upstream.url, upstream.apiKey!], profile);
+  const sluiceUrl = `${gateway.url}/chat/completions`;
   const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'benchmark me with a short question' }] };
   const streamBody = { ...body, stream: true, stream_options: { include_usage: true } };
+  const auth = { authorization: `Bearer ${upstream.apiKey}` };
 
-  const rows: [string, Awaited<ReturnType<typeof measure>>, Awaited<ReturnType<typeof measure>>][] = [];
+  const rows: string[] = [];
   for (const [name, payload] of [['chat JSON', body], ['chat SSE', streamBody]] as const) {
-    const direct = await measure(`${upstream.url}/chat/completions`, payload, { authorization: `Bearer ${upstream.apiKey}` });
+    const directLatency = await sequentialLatencyMs(`${upstream.url}/chat/completions`, payload, auth);
+    const sluiceLatency = await sequentialLatencyMs(sluiceUrl, payload, {});
+    const direct = await measure(`${upstream.url}/chat/completions`, payload, auth);
     const through = await measure(sluiceUrl, payload, {});
-    rows.push([name, direct, through]);
-  }
-  await gateway.close();
-  await upstream.close();
-
-  console.log(`gateway overhead — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION_SECONDS}s each`);
-  console.log('| request | direct req/s | via Sluice req/s | ratio | direct p50 / p99 ms | via Sluice p50 / p99 ms | added p50 ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const [name, direct, through] of rows) {
-    console.log(
-      `| ${name} | ${direct.rps.toFixed(0)} | ${through.rps.toFixed(0)} | ${(through.rps / direct.rps).toFixed(2)}× | ${direct.p50} / ${direct.p99} | ${through.p50} / ${through.p99} | ${(through.p50 - direct.p50).toFixed(1)} |`,
+    rows.push(
+      `| ${name} | ${directLatency.p50.toFixed(2)} / ${directLatency.p99.toFixed(2)} | ${sluiceLatency.p50.toFixed(2)} / ${sluiceLatency.p99.toFixed(2)} | ${(sluiceLatency.p50 - directLatency.p50).toFixed(2)} | ${direct.rps.toFixed(0)} | ${through.rps.toFixed(0)} | ${(through.rps / direct.rps).toFixed(2)}× |`,
     );
   }
+  gateway.child.kill('SIGINT');
+  upstream.child.kill();
+
+  console.log(`gateway overhead — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}; upstream, gateway and load generator in separate processes on loopback`);
+  console.log(`| request | direct p50 / p99 ms (1 conn) | via Sluice p50 / p99 ms (1 conn) | added p50 ms | direct req/s (${CONNECTIONS} conns) | via Sluice req/s | ratio |`);
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) console.log(row);
 }
 
 main().catch((error) => {

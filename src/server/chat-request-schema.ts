@@ -41,7 +41,8 @@ const message = z.discriminatedUnion('role', [
       message: 'an assistant message needs content or tool_calls',
       path: ['content'],
     }),
-  z.strictObject({ role: z.literal('tool'), content: z.union([z.string(), z.array(text).min(1)]), tool_call_id: z.string() }),
+  // OpenAI accepts (and ignores) `name` on tool messages, and LangChain sends it with every tool result.
+  z.strictObject({ role: z.literal('tool'), content: z.union([z.string(), z.array(text).min(1)]), tool_call_id: z.string(), name }),
   z.strictObject({ role: z.literal('function'), content: z.string().nullable(), name: z.string() }),
 ]);
 
