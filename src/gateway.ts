@@ -32,7 +32,19 @@ export function createAdapters(config: Config, logger: Logger): Map<string, Adap
       logger.info({ backend: id, needs: backend.api_key_env }, 'backend has no key: not a candidate');
       continue;
     }
-    adapters.set(id, factory({ id, type: backend.type, baseUrl: backend.base_url, apiKey: backend.api_key, timeoutMs: backend.timeout_ms, options: backend.options }));
+    adapters.set(
+      id,
+      factory({
+        id,
+        type: backend.type,
+        baseUrl: backend.base_url,
+        apiKey: backend.api_key,
+        timeoutMs: backend.timeout_ms,
+        options: backend.options,
+        paths: { modelsDir: config.paths.models_dir, dataDir: config.paths.data_dir },
+        log: (level, message, fields) => logger[level]({ backend: id, ...fields }, message),
+      }),
+    );
   }
   return adapters;
 }

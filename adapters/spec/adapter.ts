@@ -36,6 +36,10 @@ export interface AdapterSettings {
   apiKey?: string;
   timeoutMs: number;
   options: Record<string, unknown>;
+  /** Where local weights live (SLUICE_MODELS_DIR) and where state may be written (SLUICE_DATA_DIR). */
+  paths: { modelsDir: string; dataDir: string };
+  /** Progress and lifecycle messages (loading, restarts); never request content or keys. */
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
 export type AdapterFactory = (settings: AdapterSettings) => Adapter;

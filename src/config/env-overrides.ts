@@ -34,7 +34,7 @@ export const ENV_OVERRIDES: Record<string, Setter> = {
   DATABASE_URL: at(['storage', 'database_url']),
   SUPABASE_URL: at(['storage', 'supabase_url']),
   SUPABASE_SERVICE_ROLE_KEY: at(['storage', 'supabase_service_role_key']),
-  SIDECAR_URL: at(['sidecar', 'url']),
+  SIDECAR_URL: backendField('sidecar', 'base_url'),
 };
 
 /** Applies the table, then fills each backend's `api_key` from the variable its `api_key_env` names. */

@@ -91,11 +91,6 @@ export const configSchema = z
         monthly_usd: z.number().nonnegative().default(200),
       })
       .prefault({}),
-    sidecar: z
-      .strictObject({
-        url: z.url().optional(),
-      })
-      .prefault({}),
     storage: z
       .strictObject({
         redis_url: z.string().optional(),

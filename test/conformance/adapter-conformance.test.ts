@@ -80,6 +80,7 @@ describe.each(BACKENDS)('adapter conformance: $name', (backend) => {
       apiKey: overrides.apiKey ?? fake.apiKey,
       timeoutMs: overrides.timeoutMs ?? 10_000,
       options: backend.options ?? {},
+      paths: { modelsDir: 'models', dataDir: 'data' },
     });
   const ask = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: backend.model, messages: [{ role: 'user', content }], ...extra });
 

@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 function settings(overrides: Partial<AdapterSettings> = {}): AdapterSettings {
-  return { id: 'anthropic', type: 'anthropic', baseUrl: fake.url, apiKey: fake.apiKey, timeoutMs: 5_000, options: {}, ...overrides };
+  return { id: 'anthropic', type: 'anthropic', baseUrl: fake.url, apiKey: fake.apiKey, timeoutMs: 5_000, options: {}, paths: { modelsDir: 'models', dataDir: 'data' }, ...overrides } as AdapterSettings;
 }
 
 function call(overrides: Partial<CallOptions> = {}): CallOptions {
