@@ -1,12 +1,17 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { buildGateway } from './gateway.js';
 import { ConfigError, loadConfig } from './config/load.js';
 
-/** Start-up: load and validate the config once, build, listen, and drain on SIGTERM/SIGINT. */
-async function main(): Promise<void> {
+/**
+ * Start-up: load and validate the config once, build, listen, and drain on SIGTERM/SIGINT.
+ * `node dist/src/main.js` and `sluice serve` both come here.
+ */
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const line of error.lines) process.stderr.write(`sluice: config error: ${line}\n`);
@@ -39,7 +44,21 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 }
 
-main().catch((error) => {
-  process.stderr.write(`sluice: failed to start: ${(error as Error).stack ?? error}\n`);
-  process.exit(1);
-});
+/** True when this file is the script node was started with (not when `sluice serve` imports it). */
+function isEntryScript(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    // import.meta.url names the resolved file, so compare with argv[1] resolved the same way.
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false; // argv[1] is not a file (node -e, a REPL): then this module was imported
+  }
+}
+
+if (isEntryScript()) {
+  serve().catch((error) => {
+    process.stderr.write(`sluice: failed to start: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  });
+}
