@@ -1,5 +1,7 @@
 import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
+import { createOnnxEmbeddingAdapter } from './onnx/onnx-embedding-adapter.js';
 import { createOpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter.js';
+import { createSidecarAdapter } from './sidecar/sidecar-adapter.js';
 import type { AdapterFactory } from './spec/index.js';
 
 /** Config `type` → factory. Adding a backend is one folder and one line here. */
@@ -7,4 +9,6 @@ export const ADAPTER_FACTORIES: Readonly<Record<string, AdapterFactory>> = {
   openai: createOpenAICompatibleAdapter,
   'openai-compatible': createOpenAICompatibleAdapter,
   anthropic: createAnthropicAdapter,
+  onnx: createOnnxEmbeddingAdapter,
+  sidecar: createSidecarAdapter,
 };

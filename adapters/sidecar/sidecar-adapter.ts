@@ -1,0 +1,123 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Adapter, AdapterFactory, CallOptions, Capability, TranscriptionRequest, TranscriptionResult } from '../spec/index.js';
+import { SluiceError } from '../spec/index.js';
+import { SidecarProcess } from './sidecar-process.js';
+
+const optionsSchema = z.strictObject({
+  /** The sidecar's interpreter; the venv `make setup` makes by default. */
+  python: z.string().default('python-sidecar/.venv/bin/python'),
+  app_dir: z.string().default('python-sidecar'),
+  /** Whisper model folder (CTranslate2), relative to the models directory. */
+  whisper_model: z.string().default('whisper/base'),
+  threads: z.number().int().positive().optional(),
+  preload: z.boolean().default(true),
+  startup_timeout_ms: z.number().int().positive().default(120_000),
+  min_backoff_ms: z.number().int().positive().default(500),
+  max_backoff_ms: z.number().int().positive().default(30_000),
+});
+
+interface SidecarTranscript {
+  text: string;
+  language?: string;
+  duration?: number;
+  segments?: { id: number; start: number; end: number; text: string }[];
+  words?: { word: string; start: number; end: number }[];
+}
+
+/**
+ * Whisper (and OCR) in the Python sidecar. With a base URL (SIDECAR_URL) it talks to that
+ * service; without one it runs the sidecar itself as a child process and restarts it when it
+ * dies. While the sidecar is down, calls fail at once as `upstream-unavailable`, so a vendor
+ * later in the chain can answer.
+ */
+export const createSidecarAdapter: AdapterFactory = (settings) => {
+  const parsed = optionsSchema.safeParse(settings.options);
+  if (!parsed.success) {
+    throw new Error(`backends.${settings.id}.options: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  const options = parsed.data;
+  const log = settings.log ?? (() => {});
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(path));
+  const supervised = settings.baseUrl
+    ? undefined
+    : new SidecarProcess({
+        python: absolute(options.python),
+        cwd: absolute(options.app_dir),
+        args: (port) => [
+          '-m', 'sluice_sidecar',
+          '--host', '127.0.0.1',
+          '--port', String(port),
+          '--models-dir', absolute(settings.paths.modelsDir),
+          '--whisper-model', options.whisper_model,
+          ...(options.threads ? ['--threads', String(options.threads)] : []),
+          ...(options.preload ? ['--preload'] : []),
+        ],
+        env: { ...process.env, HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1' },
+        startupTimeoutMs: options.startup_timeout_ms,
+        minBackoffMs: options.min_backoff_ms,
+        maxBackoffMs: options.max_backoff_ms,
+        log,
+      });
+
+  const baseUrl = async (): Promise<string> => {
+    if (settings.baseUrl) return settings.baseUrl.replace(/\/$/, '');
+    if (!supervised!.isUp) throw new SluiceError('upstream-unavailable', `${settings.id}: the sidecar is not running (restarting)`);
+    return supervised!.url();
+  };
+
+  const capabilities = new Set<Capability>(['transcribe']);
+  const adapter: Adapter & { status(): { pid?: number; isUp: boolean; restarts: number } } = {
+    id: settings.id,
+    location: 'local',
+    capabilities,
+
+    async ready() {
+      if (supervised) await supervised.url();
+    },
+
+    async transcribe(request: TranscriptionRequest, call: CallOptions): Promise<TranscriptionResult> {
+      const url = await baseUrl();
+      const form = new FormData();
+      form.set('file', new Blob([new Uint8Array(request.file.data)], { type: request.file.contentType }), request.file.filename);
+      if (request.language) form.set('language', request.language);
+      if (request.prompt) form.set('prompt', request.prompt);
+      if (request.temperature !== undefined) form.set('temperature', String(request.temperature));
+      if (request.wantsWords) form.set('word_timestamps', 'true');
+      let response: Response;
+      try {
+        response = await fetch(`${url}/transcribe`, {
+          method: 'POST',
+          body: form,
+          signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
+        });
+      } catch (error) {
+        if (call.signal.aborted) throw new SluiceError('client-closed', 'the client closed the connection');
+        if ((error as Error).name === 'TimeoutError') throw new SluiceError('timeout', `${settings.id}: transcription timed out`);
+        throw new SluiceError('upstream-unavailable', `${settings.id}: ${(error as Error).message}`, { cause: error });
+      }
+      if (!response.ok) throw await sidecarError(settings.id, response);
+      const body = (await response.json()) as SidecarTranscript;
+      const segments = body.segments?.length ? body.segments : [{ id: 0, start: 0, end: body.duration ?? 0, text: body.text }];
+      return { model: request.model, text: body.text.trim(), language: body.language, durationSeconds: body.duration, segments, words: body.words };
+    },
+
+    status() {
+      return { pid: supervised?.pid, isUp: supervised ? supervised.isUp : true, restarts: supervised?.restarts ?? 0 };
+    },
+
+    async close() {
+      await supervised?.close();
+    },
+  };
+  return adapter;
+};
+
+async function sidecarError(backendId: string, response: Response): Promise<SluiceError> {
+  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string; param?: string; code?: string } } | undefined;
+  const message = body?.error?.message ?? `HTTP ${response.status}`;
+  if (response.status >= 400 && response.status < 500) {
+    return new SluiceError('invalid-request', message, { param: body?.error?.param ?? 'file', code: body?.error?.code, upstreamStatus: 400 });
+  }
+  return new SluiceError('upstream-unavailable', `${backendId}: ${message}`, { upstreamStatus: response.status });
+}

@@ -1,0 +1,1 @@
+"""What the sidecar's tests and its benchmark share: the spoken corpus and a real sidecar process."""
