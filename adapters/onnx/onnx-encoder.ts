@@ -1,0 +1,64 @@
+import * as ort from 'onnxruntime-node';
+import { l2Normalize, padBatch, poolHiddenStates, type PaddedBatch, type Pooling } from './pooling.js';
+
+export interface EncoderSettings {
+  threads: number;
+  spinThreads: boolean;
+  pooling: Pooling;
+  normalize: boolean;
+  padId: number;
+}
+
+/** The tensors an encoder export may take, by the names Hugging Face exports use. */
+const FEEDS: Record<string, (batch: PaddedBatch) => BigInt64Array> = {
+  input_ids: (batch) => batch.inputIds,
+  attention_mask: (batch) => batch.attentionMask,
+  token_type_ids: (batch) => batch.tokenTypeIds,
+};
+const OUTPUT = 'last_hidden_state';
+
+/** One onnxruntime session over a transformer encoder: token sequences in, sentence vectors out. */
+export class OnnxEncoder {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly settings: EncoderSettings,
+  ) {}
+
+  static async load(modelPath: string, settings: EncoderSettings): Promise<OnnxEncoder> {
+    const session = await ort.InferenceSession.create(modelPath, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: settings.threads,
+      // One graph branch at a time; the parallelism is inside each MatMul (intra-op).
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Flattened by the Node binding into the session config key session.intra_op.allow_spinning.
+      extra: { session: { intra_op: { allow_spinning: settings.spinThreads ? '1' : '0' } } },
+    });
+    const unknown = session.inputNames.filter((name) => !(name in FEEDS));
+    if (unknown.length > 0 || !session.inputNames.includes('input_ids') || !session.outputNames.includes(OUTPUT)) {
+      await session.release();
+      throw new Error(
+        `${modelPath}: expected inputs from (${Object.keys(FEEDS).join(', ')}) and output ${OUTPUT}, ` +
+          `found (${session.inputNames.join(', ')}) → (${session.outputNames.join(', ')})`,
+      );
+    }
+    return new OnnxEncoder(session, settings);
+  }
+
+  /** One run: every sequence padded to the longest, one vector per sequence, in order. */
+  async encode(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    const batch = padBatch(sequences, this.settings.padId);
+    const dims = [batch.batchSize, batch.sequenceLength];
+    const feeds = Object.fromEntries(this.session.inputNames.map((name) => [name, new ort.Tensor('int64', FEEDS[name](batch), dims)]));
+    const outputs = await this.session.run(feeds, [OUTPUT]);
+    const hidden = outputs[OUTPUT];
+    const hiddenSize = Number(hidden.dims[2]);
+    const vectors = poolHiddenStates(hidden.data as Float32Array, batch, hiddenSize, this.settings.pooling);
+    return this.settings.normalize ? vectors.map(l2Normalize) : vectors;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
