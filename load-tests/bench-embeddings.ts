@@ -3,7 +3,8 @@
  * OpenAI client, the onnx adapter's micro-batching — against the same model file and
  * tokenizer.json run by onnxruntime from Python in one process (load-tests/bench-embeddings-baseline.py),
  * with the same thread count, measured in one run on one machine. Prints a markdown table
- * with the ratios, and both sides' peak RSS.
+ * with the ratios, both sides' peak RSS, and how long the gateway's event loop stalled while it
+ * embedded (the model runs on a worker thread, so a stall there delays every other request).
  *
  *   node --import tsx load-tests/bench-embeddings.ts   (BENCH_TEXTS=512, BENCH_THREADS=cores, BENCH_ROUNDS=3, BENCH_PYTHON)
  *
@@ -16,6 +17,7 @@ import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
@@ -29,7 +31,9 @@ const THREADS = Number(process.env.BENCH_THREADS ?? os.availableParallelism());
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MODEL = 'all-minilm-l6-v2';
 
-interface ServeMessage { url?: string; rss?: { peakMb: number; nowMb: number } }
+type ServeRequest = 'rss' | 'loop-reset' | 'loop-read';
+interface LoopDelay { maxMs: number; p99Ms: number }
+interface ServeMessage { url?: string; rss?: { peakMb: number; nowMb: number }; loopReset?: true; loop?: LoopDelay }
 
 /** Child-process half: the gateway with the local embedding backend, reporting over IPC. */
 async function serve(): Promise<void> {
@@ -46,9 +50,18 @@ async function serve(): Promise<void> {
   await gateway.ready;
   const server = await gateway.listen(0, '127.0.0.1');
   const { port } = server.address() as { port: number };
-  process.on('message', () => {
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  process.on('message', (request: ServeRequest) => {
     const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
-    process.send!({ rss: { peakMb: mb(process.resourceUsage().maxRSS * 1024), nowMb: mb(process.memoryUsage().rss) } } satisfies ServeMessage);
+    if (request === 'loop-reset') {
+      loopDelay.reset();
+      process.send!({ loopReset: true } satisfies ServeMessage);
+    } else if (request === 'loop-read') {
+      process.send!({ loop: { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 } } satisfies ServeMessage);
+    } else {
+      process.send!({ rss: { peakMb: mb(process.resourceUsage().maxRSS * 1024), nowMb: mb(process.memoryUsage().rss) } } satisfies ServeMessage);
+    }
   });
   // The parent going away (done, or failed half-way) ends the gateway with it.
   process.on('disconnect', () => process.exit(0));
@@ -78,7 +91,7 @@ function makeTexts(count: number): string[] {
   });
 }
 
-interface Measured { embeddingsPerSecond: number; p50Ms: number; promptTokens: number }
+interface Measured { embeddingsPerSecond: number; p50Ms: number; promptTokens: number; loop?: LoopDelay }
 
 /** `concurrency` clients, each sending the next `batchSize` texts until none are left. */
 async function drive(client: OpenAI, texts: string[], batchSize: number, concurrency: number): Promise<Measured> {
@@ -138,17 +151,32 @@ async function startSluice(firstText: string) {
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--import', 'tsx'] });
   const nextMessage = () =>
     new Promise<ServeMessage>((resolve, reject) => {
-      child.once('message', (message) => resolve(message as ServeMessage));
-      child.once('exit', (code) => reject(new Error(`the gateway exited with ${code}`)));
+      const onExit = (code: number | null) => reject(new Error(`the gateway exited with ${code}`));
+      child.once('exit', onExit);
+      child.once('message', (message) => {
+        child.off('exit', onExit);
+        resolve(message as ServeMessage);
+      });
     });
+  const ask = (request: ServeRequest) => {
+    const answer = nextMessage();
+    child.send(request);
+    return answer;
+  };
   const { url } = await nextMessage();
   const client = new OpenAI({ baseURL: url, apiKey: 'sk-bench', maxRetries: 0 });
   return {
     client,
+    /** One drive, with the gateway's event-loop delay over it. */
+    async drive(texts: string[], batchSize: number, concurrency: number): Promise<Measured> {
+      await ask('loop-reset');
+      const measured = await drive(client, texts, batchSize, concurrency);
+      const { loop } = await ask('loop-read');
+      return { ...measured, loop };
+    },
     async finish() {
       const [first] = (await client.embeddings.create({ model: MODEL, input: firstText, encoding_format: 'float' })).data;
-      child.send('rss');
-      const { rss } = await nextMessage();
+      const { rss } = await ask('rss');
       child.kill();
       return { rss: rss!, firstVector: first.embedding };
     },
@@ -180,7 +208,7 @@ async function main(): Promise<void> {
     for (const batch of [1, 32]) {
       pythonRuns.set(batch, [...(pythonRuns.get(batch) ?? []), await python.measure(batch)]);
       for (const mode of MODES.filter((entry) => entry.batch === batch)) {
-        sluiceRuns.set(mode.name, [...(sluiceRuns.get(mode.name) ?? []), await drive(sluice.client, texts, mode.batch, mode.clients)]);
+        sluiceRuns.set(mode.name, [...(sluiceRuns.get(mode.name) ?? []), await sluice.drive(texts, mode.batch, mode.clients)]);
       }
     }
   }
@@ -196,8 +224,10 @@ async function main(): Promise<void> {
       `${THREADS} intra-op threads each, no spinning; all-MiniLM-L6-v2 model.onnx; ${texts.length} texts of ${meanTokens.toFixed(1)} tokens on average; ` +
       `median of ${ROUNDS} alternating rounds; load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`,
   );
-  console.log('| mode | Sluice emb/s | Sluice p50 ms/request | Python emb/s (same batch) | Python p50 ms/call | ratio Sluice ÷ Python |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| mode | Sluice emb/s | Sluice p50 ms/request | Python emb/s (same batch) | Python p50 ms/call | ratio Sluice ÷ Python | Sluice event-loop delay max / p99 ms |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const mode of MODES) {
     const through = sluiceRuns.get(mode.name)!;
     const direct = pythonRuns.get(mode.batch)!;
@@ -205,7 +235,8 @@ async function main(): Promise<void> {
     const pythonRate = median(direct.map((run) => run.embeddings_per_second));
     console.log(
       `| ${mode.name} | ${sluiceRate.toFixed(1)} | ${median(through.map((run) => run.p50Ms)).toFixed(1)} | ${pythonRate.toFixed(1)} | ` +
-        `${median(direct.map((run) => run.p50_ms)).toFixed(1)} | ${(sluiceRate / pythonRate).toFixed(2)}× |`,
+        `${median(direct.map((run) => run.p50_ms)).toFixed(1)} | ${(sluiceRate / pythonRate).toFixed(2)}× | ` +
+        `${median(through.map((run) => run.loop!.maxMs)).toFixed(1)} / ${median(through.map((run) => run.loop!.p99Ms)).toFixed(1)} |`,
     );
   }
   console.log(

@@ -29,10 +29,10 @@ interface Job {
  * Merges concurrent embedding calls into few model runs. A call arriving at an idle batcher
  * opens a window of `windowMs`; everything queued when it closes (or as soon as `maxBatch`
  * sequences wait) runs together, padded to its longest sequence. One run at a time: the ONNX
- * session already spreads a run over every intra-op thread, and a run blocks the event loop,
- * so overlapping runs would only compete. Calls queued during a run go next, without a new
- * window: they have waited already. A call larger than `maxBatch` is split over several runs.
- * Order is first come, first served, by sequence.
+ * session already spreads a run over every intra-op thread, so overlapping runs would only
+ * compete. Calls queued during a run go next, without a new window: they have waited already.
+ * A call larger than `maxBatch` is split over several runs. Order is first come, first served,
+ * by sequence.
  */
 export class MicroBatcher {
   private readonly queue: Job[] = [];
@@ -108,8 +108,8 @@ export class MicroBatcher {
     if (slots.length === 0) return;
     this.running = this.execute(slots).finally(() => {
       this.running = undefined;
-      // setImmediate, not a microtask: the I/O phase runs first, so requests that arrived
-      // while the run blocked the event loop are queued before the next batch is cut.
+      // setImmediate, not a microtask: the I/O phase runs first, so requests whose bytes
+      // arrived with the run's answer are queued before the next batch is cut.
       if (this.queue.length > 0) setImmediate(() => this.continueAfterRun());
     });
   }

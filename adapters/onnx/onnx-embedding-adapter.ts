@@ -6,20 +6,21 @@ import { SluiceError } from '../spec/index.js';
 import { parseOnnxOptions, resolveSettings, type ModelDescription, type OnnxOptions, type ResolvedSettings } from './embedding-options.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { ModelTokenizer } from './model-tokenizer.js';
-import { OnnxEncoder } from './onnx-encoder.js';
+import { WorkerEncoder } from './worker-encoder.js';
 
 interface LoadedModel {
   tokenizer: ModelTokenizer;
-  encoder: OnnxEncoder;
+  encoder: WorkerEncoder;
   batcher: MicroBatcher;
   settings: ResolvedSettings;
 }
 
 /**
  * A local sentence-embedding model (all-MiniLM-L6-v2 by default, BGE-small alike) run by
- * onnxruntime in this process, tokenised by the model's own tokenizer.json. Concurrent calls
- * share model runs through a micro-batcher. Vectors come back full length and, by default,
- * unit length; the pipeline applies `dimensions`.
+ * onnxruntime on a worker thread of this process (a run would block the event loop), tokenised
+ * on this thread by the model's own tokenizer.json. Concurrent calls share model runs through
+ * a micro-batcher. Vectors come back full length and, by default, unit length; the pipeline
+ * applies `dimensions`.
  *
  * Options are checked when the gateway is built (a typo fails start-up, naming the field);
  * the model loads in the background and `ready()` settles when it has.
@@ -78,7 +79,7 @@ export const createOnnxEmbeddingAdapter: AdapterFactory = (adapterSettings) => {
       closing ??= loading.then(
         async ({ batcher, encoder }) => {
           await batcher.close();
-          await encoder.release();
+          await encoder.close();
         },
         () => undefined,
       );
@@ -107,7 +108,11 @@ async function loadModel(adapterSettings: AdapterSettings, modelDir: string, opt
   const description = { config: config ?? {}, tokenizerConfig: tokenizerConfig ?? {}, sentenceBertConfig, poolingConfig } as ModelDescription;
   const settings = resolveSettings(options, description, adapterSettings.id);
   const tokenizer = ModelTokenizer.fromJson(tokenizerJson as object, description.tokenizerConfig, description.config.vocab_size);
-  const encoder = await OnnxEncoder.load(modelPath, { ...settings, padId: tokenizer.padId });
+  const encoder = await WorkerEncoder.start({
+    modelPath,
+    settings: { threads: settings.threads, spinThreads: settings.spinThreads, pooling: settings.pooling, normalize: settings.normalize },
+    padId: tokenizer.padId,
+  });
   const batcher = new MicroBatcher((sequences) => encoder.encode(sequences), { maxBatch: settings.maxBatch, windowMs: settings.batchWindowMs });
   adapterSettings.log?.('info', 'embedding model loaded', {
     modelDir,

@@ -1,12 +1,11 @@
 import * as ort from 'onnxruntime-node';
-import { l2Normalize, padBatch, poolHiddenStates, type PaddedBatch, type Pooling } from './pooling.js';
+import { l2Normalize, poolHiddenStates, type PaddedBatch, type Pooling } from './pooling.js';
 
 export interface EncoderSettings {
   threads: number;
   spinThreads: boolean;
   pooling: Pooling;
   normalize: boolean;
-  padId: number;
 }
 
 /** The tensors an encoder export may take, by the names Hugging Face exports use. */
@@ -17,7 +16,10 @@ const FEEDS: Record<string, (batch: PaddedBatch) => BigInt64Array> = {
 };
 const OUTPUT = 'last_hidden_state';
 
-/** One onnxruntime session over a transformer encoder: token sequences in, sentence vectors out. */
+/**
+ * One onnxruntime session over a transformer encoder: padded token tensors in, sentence vectors
+ * out. It lives on the worker thread (onnx-worker.ts): a run blocks the thread that calls it.
+ */
 export class OnnxEncoder {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -46,9 +48,8 @@ export class OnnxEncoder {
     return new OnnxEncoder(session, settings);
   }
 
-  /** One run: every sequence padded to the longest, one vector per sequence, in order. */
-  async encode(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
-    const batch = padBatch(sequences, this.settings.padId);
+  /** One run over a batch padded by padBatch: one vector per row, in order. */
+  async encode(batch: PaddedBatch): Promise<Float32Array[]> {
     const dims = [batch.batchSize, batch.sequenceLength];
     const feeds = Object.fromEntries(this.session.inputNames.map((name) => [name, new ort.Tensor('int64', FEEDS[name](batch), dims)]));
     const outputs = await this.session.run(feeds, [OUTPUT]);

@@ -8,13 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxEmbeddingAdapter } from '../../adapters/onnx/onnx-embedding-adapter.js';
+import { WorkerEncoder } from '../../adapters/onnx/worker-encoder.js';
 import type { Adapter, AdapterSettings, CallOptions } from '../../adapters/spec/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { buildGateway, type Gateway } from '../../src/gateway.js';
+import { CRASH } from '../unit/adapters/onnx/stand-in-triggers.js';
 
 const MODELS_DIR = process.env.SLUICE_MODELS_DIR ?? 'models';
 const MODEL_DIR = join(MODELS_DIR, 'embeddings', 'all-MiniLM-L6-v2');
@@ -166,6 +169,54 @@ describe('onnx adapter', () => {
     expect(() => createOnnxEmbeddingAdapter(adapterSettings({ model_dir: 'embeddings/all-MiniLM-L6-v2', pooling: 'max' }))).toThrow(
       'backends.local-embeddings.options.pooling',
     );
+  });
+
+  it('keeps the event loop turning while it embeds 256 inputs: the model runs on a worker thread', async () => {
+    const texts = Array.from({ length: 256 }, (_, index) => `sentence ${index}: ${'the quick brown fox jumps over the lazy dog '.repeat(1 + (index % 6))}`);
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    let ticks = 0;
+    let longestGapMs = 0;
+    let lastTick = performance.now();
+    let onTick = () => {};
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGapMs = Math.max(longestGapMs, now - lastTick);
+      lastTick = now;
+      ticks++;
+      onTick();
+    }, 5);
+    delay.enable();
+    try {
+      const result = await adapter.embed!({ model: MODEL, input: { kind: 'text', values: texts } }, call());
+      expect(result.vectors).toHaveLength(256);
+      // One more tick, so that a stall just before the answer is measured too.
+      await new Promise<void>((resolve) => (onTick = resolve));
+    } finally {
+      clearInterval(ticker);
+      delay.disable();
+    }
+    // On the gateway's thread each run of 32 held the loop for 100–200 ms on 2 cores.
+    expect(delay.max / 1e6).toBeLessThan(50);
+    expect(longestGapMs).toBeLessThan(50);
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it('fails the batch a crashed worker held with upstream-unavailable, and gives the next batch a fresh worker', async () => {
+    const encoder = await WorkerEncoder.start({
+      modelPath: join(MODEL_DIR, 'model.onnx'),
+      settings: { threads: 1, spinThreads: false, pooling: 'mean', normalize: true },
+      padId: 0,
+      entry: new URL('../unit/adapters/onnx/crashing-onnx-worker.ts', import.meta.url),
+    });
+    try {
+      const helloWorld = [101, 7592, 2088, 102];
+      const [before] = await encoder.encode([helloWorld]);
+      await expect(encoder.encode([[CRASH, 102]])).rejects.toMatchObject({ kind: 'upstream-unavailable', message: expect.stringContaining('crashed mid-batch') });
+      const [after] = await encoder.encode([helloWorld]);
+      expect([...after]).toEqual([...before]);
+    } finally {
+      await encoder.close();
+    }
   });
 
   it('answers nothing after close()', async () => {
