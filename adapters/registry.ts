@@ -1,4 +1,5 @@
 import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
+import { createLlamaCppAdapter } from './llama-cpp/llama-cpp-adapter.js';
 import { createOnnxEmbeddingAdapter } from './onnx/onnx-embedding-adapter.js';
 import { createOpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter.js';
 import { createSidecarAdapter } from './sidecar/sidecar-adapter.js';
@@ -9,6 +10,7 @@ export const ADAPTER_FACTORIES: Readonly<Record<string, AdapterFactory>> = {
   openai: createOpenAICompatibleAdapter,
   'openai-compatible': createOpenAICompatibleAdapter,
   anthropic: createAnthropicAdapter,
+  'llama-cpp': createLlamaCppAdapter,
   onnx: createOnnxEmbeddingAdapter,
   sidecar: createSidecarAdapter,
 };

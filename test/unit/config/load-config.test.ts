@@ -20,7 +20,15 @@ describe('config loading', () => {
     const config = load({});
     const ids = config.models.map((model) => model.id);
     for (const id of ['gpt-4o', 'claude-3-5-sonnet-latest', 'deepseek-chat', 'text-embedding-3-small', 'whisper-1']) expect(ids).toContain(id);
-    for (const model of config.models) expect(model.price.input_per_1m + model.price.output_per_1m + (model.price.audio_per_minute ?? 0)).toBeGreaterThan(0);
+    const localTypes = new Set(['llama-cpp', 'onnx', 'sidecar']);
+    for (const model of config.models) {
+      const total = model.price.input_per_1m + model.price.output_per_1m + (model.price.audio_per_minute ?? 0);
+      if (localTypes.has(config.backends[model.backend].type)) expect(total, model.id).toBe(0);
+      else expect(total, model.id).toBeGreaterThan(0);
+    }
+    // Every local backend needs no key, so a fresh clone with no keys still answers.
+    for (const backend of Object.values(config.backends)) if (localTypes.has(backend.type)) expect(backend.requires_key).toBe(false);
+    expect(config.routing.tiers.simple?.[0]).toBe('qwen2.5-coder-1.5b-instruct');
     expect(config.server.port).toBe(8080);
     expect(config.budget.monthly_usd).toBe(200);
   });
@@ -62,14 +70,14 @@ describe('config loading', () => {
 
   it('a fallback or tier naming an unknown model is refused with its path', () => {
     const text = shipped.replace('fallback: [claude-3-5-sonnet-latest]', 'fallback: [gpt-5x]');
-    expect(issuesOf(() => load({}, text))).toContainEqual(expect.stringMatching(/^models\[0\]\.fallback\[0\]: unknown model "gpt-5x"$/));
+    expect(issuesOf(() => load({}, text))).toContainEqual(expect.stringMatching(/^models\[\d+\]\.fallback\[0\]: unknown model "gpt-5x"$/));
     const tiers = shipped.replace('high: [claude-3-5-sonnet-latest, gpt-4o]', 'high: [claude-9]');
     expect(issuesOf(() => load({}, tiers))).toContainEqual('routing.tiers.high[0]: unknown model "claude-9"');
   });
 
   it('a model on an undeclared backend is refused', () => {
     const text = shipped.replace('    backend: deepseek\n', '    backend: deepsek\n');
-    expect(issuesOf(() => load({}, text))).toContainEqual('models[0].backend: unknown backend "deepsek"');
+    expect(issuesOf(() => load({}, text))).toContainEqual(expect.stringMatching(/^models\[\d+\]\.backend: unknown backend "deepsek"$/));
   });
 
   it('unreadable YAML is a config error naming the file', () => {
