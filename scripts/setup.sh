@@ -9,7 +9,7 @@ hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # 1. Debian packages the tests and the sidecar use: espeak-ng makes the speech the Whisper tests
 #    transcribe; the DejaVu fonts render the text the OCR tests read back.
-APT_PACKAGES=(${SLUICE_APT_PACKAGES:-espeak-ng fonts-dejavu-core})
+APT_PACKAGES=(${SLUICE_APT_PACKAGES:-espeak-ng fonts-dejavu-core redis-server})
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
