@@ -53,7 +53,6 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
           ...(options.threads ? ['--threads', String(options.threads)] : []),
           ...(options.preload ? ['--preload'] : []),
         ],
-        env: { ...process.env, HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1' },
         startupTimeoutMs: options.startup_timeout_ms,
         minBackoffMs: options.min_backoff_ms,
         maxBackoffMs: options.max_backoff_ms,

@@ -5,7 +5,6 @@ export interface SidecarProcessOptions {
   python: string;
   cwd: string;
   args: (port: number) => string[];
-  env: NodeJS.ProcessEnv;
   startupTimeoutMs: number;
   minBackoffMs: number;
   maxBackoffMs: number;
@@ -70,9 +69,9 @@ export class SidecarProcess {
   private async start(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    // The child inherits the gateway's environment; the sidecar itself forces HF_HUB_OFFLINE=1.
     const child = spawn(this.options.python, this.options.args(port), {
       cwd: this.options.cwd,
-      env: this.options.env,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     this.child = child;
