@@ -14,6 +14,8 @@ export interface AnswerMeta {
   costUsd?: number;
   isCostEstimated?: boolean;
   usage?: Usage;
+  /** What the model said (text, or tool calls as JSON), for the inference log. */
+  outputText?: string;
   failedAttempts: { modelId: string; error: SluiceError }[];
 }
 

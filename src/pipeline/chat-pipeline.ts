@@ -30,7 +30,10 @@ export class ChatPipeline {
     const success = await runChain(plan.chain, (candidate) => this.adapterFor(candidate).chat!(upstream(request, candidate), callOptions(this.directory, candidate, context)), context.signal);
     const completion = success.value;
     const meta = describeAnswer(this.directory, success, plan);
-    const usage = completion.usage ?? estimateUsage(request.messages, completion.choices.map((c) => c.message.content ?? '').join(''));
+    meta.outputText = completion.choices
+      .map((choice) => choice.message.content ?? (choice.message.tool_calls ? JSON.stringify(choice.message.tool_calls) : ''))
+      .join('\n');
+    const usage = completion.usage ?? estimateUsage(request.messages, meta.outputText);
     return { completion, meta: this.withCost(meta, usage, completion.usage === undefined) };
   }
 
@@ -76,9 +79,11 @@ export class ChatPipeline {
         current = await rest.next();
       }
     } catch (error) {
+      meta.outputText = text;
       this.withCost(meta, usage ?? estimateUsage(request.messages, text), usage === undefined);
       throw toSluiceError(error);
     }
+    meta.outputText = text;
     const finalUsage = usage ?? estimateUsage(request.messages, text);
     this.withCost(meta, finalUsage, usage === undefined);
     if (wantsUsage) yield { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage: finalUsage, system_fingerprint: last.system_fingerprint };
