@@ -43,6 +43,8 @@ RUN PYTHON=python-sidecar/.venv/bin/python SLUICE_MODELS_DIR=/models scripts/fet
 
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# tsc copies no SQL: the migrations travel beside the compiled store.
+COPY src/store/migrations ./dist/src/store/migrations
 COPY package.json ./
 COPY config ./config
 COPY python-sidecar ./python-sidecar

@@ -11,6 +11,9 @@ import { ChatPipeline } from './pipeline/chat-pipeline.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { createApp } from './server/app.js';
+import { createBudgetGuard } from './budget/create-budget-guard.js';
+import { BudgetStep } from './pipeline/budget-step.js';
+import type { InferenceLog } from './store/inference-log.js';
 
 export interface Gateway {
   app: ReturnType<typeof createApp>;
@@ -50,16 +53,46 @@ export function createAdapters(config: Config, logger: Logger): Map<string, Adap
 }
 
 /** The composition root's pure half: everything wired, nothing listening yet. */
-export function buildGateway(config: Config, logger: Logger, adapters = createAdapters(config, logger)): Gateway {
+export interface GatewayParts {
+  /** Where each request's attempts are recorded; none in tests that do not look at it. */
+  inferenceLog?: InferenceLog;
+  /** Closed after the log has flushed, on shutdown. */
+  store?: { close(): Promise<void> };
+}
+
+export function buildGateway(config: Config, logger: Logger, adapters = createAdapters(config, logger), parts: GatewayParts = {}): Gateway {
   const metrics = new SluiceMetrics();
+  const budget = createBudgetGuard({
+    redisUrl: config.storage.redis_url,
+    timeZone: config.budget.time_zone,
+    thresholds: config.budget.soft_thresholds,
+    defaultHoldTtlSeconds: config.budget.reservation_ttl_seconds,
+    onThreshold: (crossing) => {
+      logger.warn({ scope: crossing.scope, period: crossing.periodKey, threshold: crossing.threshold, spentUsd: crossing.spentUsd, capUsd: crossing.capUsd }, 'budget threshold crossed');
+      metrics.budgetThresholds.inc({ scope: crossing.scope, threshold: String(crossing.threshold) });
+    },
+  });
+  const budgetStep = new BudgetStep(budget.guard, config.budget);
   const directory = new ModelDirectory(config, adapters);
   const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'));
   if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');
 
   const pending = new Set<string>();
   const failures = new Map<string, string>();
-  const ready = Promise.all(
-    [...adapters.values()].map(async (adapter) => {
+  const waitFor = async (id: string, isReady: Promise<void>) => {
+    pending.add(id);
+    try {
+      await isReady;
+    } catch (error) {
+      failures.set(id, (error as Error).message);
+      logger.error({ component: id, err: error }, 'failed to start');
+    } finally {
+      pending.delete(id);
+    }
+  };
+  const ready = Promise.all([
+    waitFor('budget-ledger', budget.ready),
+    ...[...adapters.values()].map(async (adapter) => {
       if (!adapter.ready) return;
       pending.add(adapter.id);
       try {
@@ -71,7 +104,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
         pending.delete(adapter.id);
       }
     }),
-  ).then(() => undefined);
+  ]).then(() => undefined);
 
   const passthroughBackend = config.backends[config.passthrough.backend];
   const app = createApp({
@@ -80,9 +113,10 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     keys,
     hasMasterKey: Boolean(config.auth.master_key),
     directory,
-    chat: new ChatPipeline(directory),
-    embeddings: new EmbeddingsPipeline(directory),
-    transcriptions: new TranscriptionPipeline(directory),
+    chat: new ChatPipeline(directory, budgetStep),
+    embeddings: new EmbeddingsPipeline(directory, budgetStep),
+    transcriptions: new TranscriptionPipeline(directory, budgetStep),
+    inferenceLog: parts.inferenceLog,
     readiness: {
       notReadyReason: () => {
         if (pending.size === 0 && failures.size === 0) return undefined;
@@ -119,6 +153,10 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
         clearTimeout(grace);
       }
       await Promise.all([...adapters.values()].map((adapter) => adapter.close()));
+      // Only now, with every request finished: flush the log into the database, then close it.
+      await parts.inferenceLog?.close();
+      await parts.store?.close();
+      await budget.close();
     },
   };
 }

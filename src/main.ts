@@ -2,6 +2,8 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { buildGateway } from './gateway.js';
+import { openStore } from './store/open-store.js';
+import type { TextLogMode } from './store/inference-log.js';
 import { ConfigError, loadConfig } from './config/load.js';
 
 /**
@@ -23,7 +25,16 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     level: config.server.log_level,
     redact: { paths: ['*.authorization', '*.apiKey', '*.api_key', '*.key', 'headers'], censor: '[redacted]' },
   });
-  const gateway = buildGateway(config, logger);
+  if (config.storage.supabase_url && !config.storage.database_url) {
+    logger.warn('SUPABASE_URL is set but the supabase-js backend is not built yet: set DATABASE_URL to the Supabase connection string; logging to embedded PGlite meanwhile');
+  }
+  const store = await openStore({
+    dataDir: config.paths.data_dir,
+    databaseUrl: config.storage.database_url,
+    inferenceLog: { textMode: textModeOf(config.storage.log_text, config.storage.log_text_max_chars) },
+  });
+  logger.info({ backend: store.database.backend }, 'inference log open');
+  const gateway = buildGateway(config, logger, undefined, { inferenceLog: store.inferenceLog, store });
   const server = await gateway.listen();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -42,6 +53,10 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+}
+
+function textModeOf(mode: 'full' | 'truncated' | 'hashed' | 'off', maxChars: number): TextLogMode {
+  return mode === 'truncated' ? { kind: 'truncated', maxChars } : { kind: mode };
 }
 
 /** True when this file is the script node was started with (not when `sluice serve` imports it). */

@@ -50,6 +50,7 @@ export class SluiceError extends Error {
 
 const RETRYABLE: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   'rate-limited',
+  'budget-exceeded', // this candidate does not fit the budget; a cheaper or free one may
   'upstream-rejected',
   'upstream-unavailable',
   'timeout',

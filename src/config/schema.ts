@@ -33,6 +33,8 @@ const model = z.strictObject({
   /** Model ids tried in order when this one fails before its first byte. */
   fallback: z.array(z.string()).default([]),
   context_window: z.number().int().positive().optional(),
+  /** An optional cap on this model's own spend per calendar month, in USD. */
+  monthly_budget_usd: z.number().nonnegative().optional(),
   description: z.string().optional(),
 });
 
@@ -88,7 +90,18 @@ export const configSchema = z
       .prefault({}),
     budget: z
       .strictObject({
+        /** The global cap per calendar month; key and model caps come on top. */
         monthly_usd: z.number().nonnegative().default(200),
+        /** Periods turn over at midnight in this IANA zone. */
+        time_zone: z.string().default('UTC'),
+        /** Output tokens a reservation assumes when a request sets no max_tokens. */
+        default_output_tokens: z.number().int().positive().default(1024),
+        /** A hold not settled within this long (a crashed instance) stops counting. */
+        reservation_ttl_seconds: z.number().int().positive().default(600),
+        /** Fractions of a cap whose crossing is logged and counted once per period. */
+        soft_thresholds: z.array(z.number().gt(0).max(1)).default([0.5, 0.8, 0.95]),
+        /** When a paid model's reservation does not fit: try the free (local) models of the tier, or refuse. */
+        on_exceeded: z.enum(['local', 'refuse']).default('local'),
       })
       .prefault({}),
     storage: z
@@ -97,6 +110,9 @@ export const configSchema = z
         database_url: z.string().optional(),
         supabase_url: z.url().optional(),
         supabase_service_role_key: z.string().optional(),
+        /** How much request and answer text the inference log keeps: all of it, the first N characters, a sha256, or none. */
+        log_text: z.enum(['full', 'truncated', 'hashed', 'off']).default('full'),
+        log_text_max_chars: z.number().int().positive().default(2000),
       })
       .prefault({}),
   })

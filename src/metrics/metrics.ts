@@ -48,6 +48,27 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly budgetThresholds = new Counter({
+    name: 'sluice_budget_threshold_crossings_total',
+    help: 'Soft budget thresholds crossed, by scope and threshold fraction.',
+    labelNames: ['scope', 'threshold'] as const,
+    registers: [this.registry],
+  });
+
+  readonly budgetRefusals = new Counter({
+    name: 'sluice_budget_refusals_total',
+    help: 'Paid candidates skipped because their reservation did not fit the budget.',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly logRows = new Counter({
+    name: 'sluice_inference_log_rows_total',
+    help: 'Inference log rows, by outcome (appended, flushed, spilled).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });
   }

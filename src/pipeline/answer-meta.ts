@@ -30,7 +30,8 @@ export function describeAnswer(
     modelId: candidate.modelId,
     backendId: candidate.backendId,
     tier: plan.tier,
-    routeReason: plan.routeReason,
+    // A free model that answered only because the paid ones did not fit the budget says so.
+    routeReason: candidate.onlyIfBudgetExceeded ? 'budget' : plan.routeReason,
     failedAttempts: success.failures.map((failure) => ({ modelId: failure.candidate.modelId, error: failure.error })),
   };
 }

@@ -65,7 +65,7 @@ export class ModelDirectory implements ModelCatalog {
       if (chain.length === 0) {
         throw new SluiceError('upstream-unavailable', `no model of tier "${decision.tier}" is available for "${modelName}"; configure a backend key or a local model`, { param: 'model' });
       }
-      return { chain, tier: decision.tier, routeReason: decision.reason };
+      return { chain: this.withBudgetFallback(chain, needs, filter), tier: decision.tier, routeReason: decision.reason };
     }
     const model = this.byId.get(modelName);
     if (!model) {
@@ -84,7 +84,25 @@ export class ModelDirectory implements ModelCatalog {
       const why = backend?.api_key_env ? ` (set ${backend.api_key_env})` : '';
       throw new SluiceError('upstream-unavailable', `the backend "${model.backend}" of model '${model.id}' is not configured${why}`, { param: 'model' });
     }
-    return { chain };
+    return { chain: this.withBudgetFallback(chain, needs, filter) };
+  }
+
+  /**
+   * With `budget.on_exceeded: local`, the free models of the routing plan follow a chain of paid
+   * ones, to be tried only if a paid candidate's reservation did not fit (DESIGN §1 step 8).
+   */
+  private withBudgetFallback(chain: Candidate[], needs: readonly Capability[], filter: { needs: readonly Capability[]; isAllowed(id: string): boolean }): Candidate[] {
+    if (this.config.budget.on_exceeded !== 'local' || !chain.some((candidate) => this.isPaid(candidate.modelId))) return chain;
+    const tierModels = Object.values(this.config.routing.tiers).flat() as string[];
+    const free = buildChain([...new Set(tierModels)].filter((id) => this.isLocal(id) && !this.isPaid(id)), this, { ...filter, needs })
+      .filter((candidate) => !this.isPaid(candidate.modelId) && !chain.some((existing) => existing.modelId === candidate.modelId))
+      .map((candidate) => ({ ...candidate, onlyIfBudgetExceeded: true }));
+    return [...chain, ...free];
+  }
+
+  isPaid(modelId: string): boolean {
+    const price = this.byId.get(modelId)?.price;
+    return price ? price.input_per_1m + price.output_per_1m + (price.audio_per_minute ?? 0) > 0 : false;
   }
 }
 

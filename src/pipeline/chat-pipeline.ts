@@ -2,12 +2,13 @@ import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '..
 import { SluiceError } from '../../adapters/spec/index.js';
 export type { AnswerMeta } from './answer-meta.js';
 import type { Tenant } from '../auth/tenant.js';
-import { chatCostUsd } from '../budget/price-table.js';
+import { chatCostUsd, maxChatCostUsd } from '../budget/price-table.js';
+import type { BudgetStep, Hold } from './budget-step.js';
 import { requiredCapabilities, type Candidate } from '../routing/candidates.js';
 import type { ModelDirectory } from './candidate-plan.js';
 import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
 import { runChain, toSluiceError } from './run-chain.js';
-import { estimateUsage } from './usage-estimate.js';
+import { estimateUsage, messagesText } from './usage-estimate.js';
 
 export interface CallContext {
   requestId: string;
@@ -23,11 +24,29 @@ export interface StreamAnswer {
 
 /** One way through for a chat request: resolve → chain → execute with fallback → cost. */
 export class ChatPipeline {
-  constructor(private readonly directory: ModelDirectory) {}
+  constructor(
+    private readonly directory: ModelDirectory,
+    private readonly budget: BudgetStep,
+  ) {}
 
   async complete(request: ChatRequest, context: CallContext): Promise<{ completion: ChatCompletion; meta: AnswerMeta }> {
     const plan = this.directory.plan(request.model, requiredCapabilities(request), context.tenant, request);
-    const success = await runChain(plan.chain, (candidate) => this.adapterFor(candidate).chat!(upstream(request, candidate), callOptions(this.directory, candidate, context)), context.signal);
+    const success = await runChain(
+      plan.chain,
+      async (candidate) => {
+        const hold = await this.reserve(request, candidate, context);
+        try {
+          const answer = await this.adapterFor(candidate).chat!(upstream(request, candidate), callOptions(this.directory, candidate, context));
+          const text = answer.choices.map((choice) => choice.message.content ?? '').join('');
+          await hold.settle(this.costOf(candidate.modelId, answer.usage ?? estimateUsage(request.messages, text)));
+          return answer;
+        } catch (error) {
+          await hold.release();
+          throw error;
+        }
+      },
+      context.signal,
+    );
     const completion = success.value;
     const meta = describeAnswer(this.directory, success, plan);
     meta.outputText = completion.choices
@@ -44,16 +63,37 @@ export class ChatPipeline {
     const success = await runChain(
       plan.chain,
       async (candidate) => {
-        const iterator = this.adapterFor(candidate).chatStream!(upstream(request, candidate), callOptions(this.directory, candidate, context))[Symbol.asyncIterator]();
-        const first = await iterator.next();
-        if (first.done) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);
-        return { first: first.value, rest: iterator };
+        const hold = await this.reserve(request, candidate, context);
+        try {
+          const iterator = this.adapterFor(candidate).chatStream!(upstream(request, candidate), callOptions(this.directory, candidate, context))[Symbol.asyncIterator]();
+          const first = await iterator.next();
+          if (first.done) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);
+          return { first: first.value, rest: iterator, hold };
+        } catch (error) {
+          await hold.release();
+          throw error;
+        }
       },
       context.signal,
     );
     const meta = describeAnswer(this.directory, success, plan);
     const wantsUsage = request.stream_options?.include_usage === true;
-    return { meta, chunks: this.relay(request, success.value.first, success.value.rest, meta, wantsUsage) };
+    const { first, rest, hold } = success.value;
+    return { meta, chunks: this.relay(request, first, rest, meta, wantsUsage, hold) };
+  }
+
+  /** Reserve the most this candidate can cost; a free model holds nothing. */
+  private reserve(request: ChatRequest, candidate: Candidate, context: CallContext): Promise<Hold> {
+    const model = this.directory.get(candidate.modelId);
+    if (!model || !this.directory.isPaid(model.id)) return this.budget.reserve(context.tenant, undefined, 0, context.requestId);
+    const promptTokens = Math.ceil(messagesText(request.messages).length / 3) + 8 * request.messages.length;
+    const outputTokens = (request.max_completion_tokens ?? request.max_tokens ?? this.budget.defaultOutputTokens) * (request.n ?? 1);
+    return this.budget.reserve(context.tenant, model, maxChatCostUsd(model.price, promptTokens, outputTokens), context.requestId);
+  }
+
+  private costOf(modelId: string, usage: Usage): number {
+    const model = this.directory.get(modelId);
+    return (model && chatCostUsd(model.price, usage)) ?? 0;
   }
 
   /** Passes chunks through, notes the usage, and fills in the cost when the stream ends. */
@@ -63,6 +103,7 @@ export class ChatPipeline {
     rest: AsyncIterator<ChatCompletionChunk>,
     meta: AnswerMeta,
     wantsUsage: boolean,
+    hold: Hold,
   ): AsyncGenerator<ChatCompletionChunk> {
     let usage: Usage | undefined;
     let text = '';
@@ -79,13 +120,14 @@ export class ChatPipeline {
         current = await rest.next();
       }
     } catch (error) {
+      throw toSluiceError(error);
+    } finally {
+      // Completed, cut upstream or abandoned by the client: what was produced is what is charged.
       meta.outputText = text;
       this.withCost(meta, usage ?? estimateUsage(request.messages, text), usage === undefined);
-      throw toSluiceError(error);
+      await hold.settle(meta.costUsd ?? 0);
     }
-    meta.outputText = text;
-    const finalUsage = usage ?? estimateUsage(request.messages, text);
-    this.withCost(meta, finalUsage, usage === undefined);
+    const finalUsage = meta.usage!;
     if (wantsUsage) yield { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage: finalUsage, system_fingerprint: last.system_fingerprint };
   }
 

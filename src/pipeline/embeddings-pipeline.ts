@@ -4,6 +4,7 @@ import { embeddingCostUsd } from '../budget/price-table.js';
 import type { ModelDirectory } from './candidate-plan.js';
 import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
 import type { CallContext } from './chat-pipeline.js';
+import type { BudgetStep } from './budget-step.js';
 import { runChain } from './run-chain.js';
 
 export interface EmbeddingsCall {
@@ -14,17 +15,29 @@ export interface EmbeddingsCall {
 }
 
 export class EmbeddingsPipeline {
-  constructor(private readonly directory: ModelDirectory) {}
+  constructor(
+    private readonly directory: ModelDirectory,
+    private readonly budget: BudgetStep,
+  ) {}
 
   async embed(request: EmbeddingsCall, context: CallContext): Promise<{ result: EmbeddingResult; meta: AnswerMeta }> {
     const plan = this.directory.plan(request.model, ['embed'], context.tenant);
     const success = await runChain(
       plan.chain,
-      (candidate) =>
-        this.directory.adapter(candidate.backendId).embed!(
-          { ...request, model: candidate.upstreamModel },
-          callOptions(this.directory, candidate, context),
-        ),
+      async (candidate) => {
+        const model = this.directory.get(candidate.modelId);
+        const isPaid = model !== undefined && this.directory.isPaid(model.id);
+        const estimateUsd = isPaid ? embeddingCostUsd(model.price, upperBoundTokens(request.input)) : 0;
+        const hold = await this.budget.reserve(context.tenant, isPaid ? model : undefined, estimateUsd, context.requestId);
+        try {
+          const result = await this.directory.adapter(candidate.backendId).embed!({ ...request, model: candidate.upstreamModel }, callOptions(this.directory, candidate, context));
+          await hold.settle(model ? embeddingCostUsd(model.price, result.usage.prompt_tokens) : 0);
+          return result;
+        } catch (error) {
+          await hold.release();
+          throw error;
+        }
+      },
       context.signal,
     );
     const { candidate, value } = success;
@@ -40,6 +53,12 @@ export class EmbeddingsPipeline {
     };
     return { result: { ...value, vectors }, meta };
   }
+}
+
+/** At most one token per two characters (and one per id), so the hold covers the real cost. */
+function upperBoundTokens(input: EmbeddingInput): number {
+  if (input.kind === 'tokens') return input.values.reduce((sum, ids) => sum + ids.length, 0);
+  return input.values.reduce((sum, text) => sum + Math.ceil(text.length / 2) + 2, 0);
 }
 
 function inputCount(input: EmbeddingInput): number {

@@ -26,6 +26,7 @@ export async function runChain<T>(
   const failures: ChainSuccess<T>['failures'] = [];
   for (const candidate of chain) {
     if (signal.aborted) throw new SluiceError('client-closed', 'the client closed the connection');
+    if (candidate.onlyIfBudgetExceeded && !failures.some((failure) => failure.error.kind === 'budget-exceeded')) continue;
     try {
       return { candidate, value: await attempt(candidate), failures };
     } catch (error) {

@@ -6,6 +6,8 @@ export interface Candidate {
   backendId: string;
   /** The name sent to the backend. */
   upstreamModel: string;
+  /** A free model added to the chain for when the paid ones do not fit the budget; tried only then. */
+  onlyIfBudgetExceeded?: boolean;
 }
 
 export interface ModelCatalog {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { SluiceError } from '../../adapters/spec/index.js';
+import type { InferenceLog, InferenceRow } from '../store/inference-log.js';
 import type { KeyStore } from '../auth/key-store.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import type { SluiceMetrics } from '../metrics/metrics.js';
@@ -35,6 +36,7 @@ export interface AppDependencies {
   passthrough?: PassthroughTarget;
   autoAliases: readonly string[];
   limits: { jsonBytes: number; uploadBytes: number };
+  inferenceLog?: InferenceLog;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -105,7 +107,14 @@ function trackRequest(deps: AppDependencies) {
         deps.metrics.tokens.inc({ route, model: meta.modelId, direction: 'input' }, meta.usage.prompt_tokens);
         deps.metrics.tokens.inc({ route, model: meta.modelId, direction: 'output' }, meta.usage.completion_tokens);
       }
-      for (const attempt of meta?.failedAttempts ?? []) deps.metrics.fallbacks.inc({ model: attempt.modelId, kind: attempt.error.kind });
+      for (const attempt of meta?.failedAttempts ?? []) {
+        deps.metrics.fallbacks.inc({ model: attempt.modelId, kind: attempt.error.kind });
+        if (attempt.error.kind === 'budget-exceeded') deps.metrics.budgetRefusals.inc({ model: attempt.modelId });
+      }
+      if (deps.inferenceLog && MODEL_ENDPOINTS.has(state.endpoint)) {
+        for (const row of inferenceRows(state, status, latencyMs)) deps.inferenceLog.append(row);
+        deps.metrics.logRows.inc({ outcome: 'appended' });
+      }
       if (state.endpoint === 'other' && request.method === 'GET') return; // probes and scrapes would drown the log
       deps.logger.info(
         {
@@ -130,6 +139,36 @@ function trackRequest(deps: AppDependencies) {
     });
     next();
   };
+}
+
+const MODEL_ENDPOINTS = new Set(['chat', 'embeddings', 'transcriptions']);
+
+/**
+ * One row per attempt: the candidates that failed before the answer (or before the error), then
+ * the answer itself. Each row's request_id is the x-sluice-request-id its client received.
+ */
+function inferenceRows(state: RequestState, status: number, latencyMs: number): InferenceRow[] {
+  const meta = state.meta;
+  const failed = meta?.failedAttempts ?? [];
+  const common = { requestId: state.requestId, tenant: state.tenant?.name, inputText: state.inputText, cacheStatus: 'miss', tier: meta?.tier, routingReason: meta?.routeReason };
+  const rows: InferenceRow[] = failed.map((attempt, index) => ({ ...common, attempt: index + 1, modelId: attempt.modelId, error: attempt.error.kind, latencyMs: Math.round(latencyMs) }));
+  const finalError = state.error instanceof SluiceError ? state.error.kind : state.error ? 'internal' : status >= 400 ? `http-${status}` : undefined;
+  if (!meta && !finalError) return rows;
+  rows.push({
+    ...common,
+    attempt: failed.length + 1,
+    modelId: meta?.modelId,
+    route: meta?.route,
+    output: meta?.outputText,
+    costUsd: meta?.costUsd,
+    isEstimated: meta?.isCostEstimated ?? false,
+    promptTokens: meta?.usage?.prompt_tokens,
+    completionTokens: meta?.usage?.completion_tokens,
+    escalatedFrom: failed.at(-1)?.modelId,
+    latencyMs: Math.round(latencyMs),
+    error: finalError,
+  });
+  return rows;
 }
 
 function endpointOf(path: string): string {

@@ -67,6 +67,8 @@ function effectiveError(error: SluiceError): SluiceError {
   const attempts = error.detail.attempts ?? [];
   const last = attempts[attempts.length - 1];
   if (!last) return error;
+  const budget = attempts.find((attempt) => attempt.kind === 'budget-exceeded');
+  if (budget && attempts.every((attempt) => attempt.kind === 'budget-exceeded' || attempt.kind === 'rate-limited')) return budget;
   if (attempts.every((attempt) => attempt.kind === 'rate-limited')) return last;
   if (last.kind === 'timeout' || last.kind === 'upstream-unavailable') return last;
   return error;

@@ -10,6 +10,8 @@ export interface RequestState {
   endpoint: string;
   tenant?: Tenant;
   meta?: AnswerMeta;
+  /** What the caller sent, as text, for the inference log (which applies the privacy mode). */
+  inputText?: string;
   error?: unknown;
   abort: AbortController;
 }

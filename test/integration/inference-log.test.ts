@@ -190,7 +190,7 @@ describe('inference log on PGlite', () => {
   });
 });
 
-describe.skipIf(findPostgresBin() === undefined)('inference log on PostgreSQL (pgserver binaries)', () => {
+describe('inference log on PostgreSQL (pgserver binaries)', () => {
   let server: PostgresServer;
   let database: SqlDatabase;
   let directory: string;

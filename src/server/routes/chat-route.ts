@@ -7,12 +7,14 @@ import { setAnswerHeaders } from '../sluice-headers.js';
 import { pipeEventStream, startEventStream } from '../sse.js';
 import { validate } from '../validate.js';
 import { formatUsd } from '../../budget/price-table.js';
+import { messagesText } from '../../pipeline/usage-estimate.js';
 import type { SluiceMetrics } from '../../metrics/metrics.js';
 
 export function chatCompletionsRoute(pipeline: ChatPipeline, metrics: SluiceMetrics) {
   return async (request: Request, response: Response) => {
     const body = validate(chatRequestSchema, request.body) as ChatRequest;
     const state = stateOf(response);
+    state.inputText = messagesText(body.messages);
     const context = callContext(request, response);
     if (!body.stream) {
       const { completion, meta } = await pipeline.complete(body, context);

@@ -22,8 +22,10 @@ export function toBase64(vector: number[]): string {
 export function embeddingsRoute(pipeline: EmbeddingsPipeline) {
   return async (request: Request, response: Response) => {
     const body = validate(embeddingRequestSchema, request.body);
+    const input = toEmbeddingInput(body.input);
+    stateOf(response).inputText = input.kind === 'text' ? input.values.join('\n') : `${input.values.length} token arrays`;
     const { result, meta } = await pipeline.embed(
-      { model: body.model, input: toEmbeddingInput(body.input), dimensions: body.dimensions, user: body.user },
+      { model: body.model, input, dimensions: body.dimensions, user: body.user },
       callContext(request, response),
     );
     stateOf(response).meta = meta;

@@ -26,6 +26,7 @@ export function transcriptionsRoute(pipeline: TranscriptionPipeline, maxBytes: n
     if (granularities.length > 0 && format !== 'verbose_json') {
       throw new SluiceError('invalid-request', "timestamp_granularities requires response_format 'verbose_json'", { param: 'timestamp_granularities' });
     }
+    stateOf(response).inputText = `${file.filename} (${file.data.length} bytes)`;
     const { result, meta } = await pipeline.transcribe(
       {
         model: parsed.model,
@@ -37,7 +38,7 @@ export function transcriptionsRoute(pipeline: TranscriptionPipeline, maxBytes: n
       },
       callContext(request, response),
     );
-    stateOf(response).meta = meta;
+    stateOf(response).meta = { ...meta, outputText: result.text };
     setAnswerHeaders(response, meta, { includeCost: true });
     const rendered = renderTranscription(result, format, granularities.includes('word'));
     response.type(rendered.contentType);

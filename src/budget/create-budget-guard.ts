@@ -1,0 +1,36 @@
+import { createClient } from 'redis';
+import type { BudgetGuard, ThresholdCrossing } from './budget-guard.js';
+import { MemoryBudgetGuard } from './memory-budget-guard.js';
+import { RedisBudgetGuard } from './redis-budget-guard.js';
+
+export interface BudgetGuardHandle {
+  guard: BudgetGuard;
+  /** Resolves when the ledger can be used (Redis connected); rejects if it never will. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * With a Redis URL every gateway instance shares one ledger (the Lua scripts keep it exact);
+ * without one the ledger lives in this process.
+ */
+export function createBudgetGuard(options: {
+  redisUrl?: string;
+  timeZone: string;
+  thresholds: readonly number[];
+  defaultHoldTtlSeconds: number;
+  onThreshold: (crossing: ThresholdCrossing) => void;
+}): BudgetGuardHandle {
+  const guardOptions = { timeZone: options.timeZone, thresholds: options.thresholds, onThreshold: options.onThreshold, defaultHoldTtlSeconds: options.defaultHoldTtlSeconds };
+  if (!options.redisUrl) return { guard: new MemoryBudgetGuard(guardOptions), ready: Promise.resolve(), close: async () => {} };
+  const client = createClient({ url: options.redisUrl });
+  const ready = client.connect().then(() => undefined);
+  ready.catch(() => {}); // reported through readiness
+  return {
+    guard: new RedisBudgetGuard(client, guardOptions),
+    ready,
+    async close() {
+      if (client.isOpen) await client.quit();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { SluiceError } from '../../adapters/spec/index.js';
+import type { Tenant } from '../auth/tenant.js';
+import type { BudgetGuard, Reservation, ScopeCap } from '../budget/budget-guard.js';
+import type { Config, ModelConfig } from '../config/schema.js';
+
+/** What a paid attempt holds while it runs: settle it with the real cost, or release it. */
+export type Hold = Pick<Reservation, 'settle' | 'release'>;
+
+const FREE: Hold = { settle: async () => false, release: async () => false };
+
+/**
+ * Step 8 of the request flow, before the call: reserve the most a paid model can cost in every
+ * scope that caps it (global, the caller's key, the model), atomically. A refusal is a
+ * `budget-exceeded` failure of this candidate; the chain moves on, so a free (local) candidate
+ * can still answer.
+ */
+export class BudgetStep {
+  constructor(
+    private readonly guard: BudgetGuard,
+    private readonly config: Config['budget'],
+  ) {}
+
+  scopesFor(tenant: Tenant, model: ModelConfig): ScopeCap[] {
+    const scopes: ScopeCap[] = [{ scope: 'global', capUsd: this.config.monthly_usd }];
+    if (tenant.monthlyBudgetUsd !== undefined) scopes.push({ scope: `tenant:${tenant.id}`, capUsd: tenant.monthlyBudgetUsd });
+    if (model.monthly_budget_usd !== undefined) scopes.push({ scope: `model:${model.id}`, capUsd: model.monthly_budget_usd });
+    return scopes;
+  }
+
+  async reserve(tenant: Tenant, model: ModelConfig | undefined, estimateUsd: number, requestId: string): Promise<Hold> {
+    if (!model || estimateUsd <= 0) return FREE;
+    const outcome = await this.guard.reserve(this.scopesFor(tenant, model), estimateUsd, {
+      requestId,
+      ttlSeconds: this.config.reservation_ttl_seconds,
+    });
+    if (outcome.ok) return outcome.reservation;
+    const { refusal } = outcome;
+    throw new SluiceError(
+      'budget-exceeded',
+      `The ${refusal.scope} budget for ${refusal.periodKey} ($${refusal.capUsd}) cannot cover this request to '${model.id}' (up to $${estimateUsd.toFixed(6)}; $${refusal.remainingUsd.toFixed(6)} left).`,
+      { retryAfterSeconds: 60 },
+    );
+  }
+
+  /** The output cap a reservation assumes when the request sets none. */
+  get defaultOutputTokens(): number {
+    return this.config.default_output_tokens;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The plan's promise under load: two gateway instances sharing one real Redis ledger, a metered
+ * vendor with a known price, a cap that fits a few dozen calls, 300 requests at once. Spend never
+ * passes the cap, every accepted request reached the vendor exactly once and has exactly one log
+ * row, every refused one got the OpenAI-style 429. Then the same with streams and with clients
+ * that hang up mid-stream.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisBudgetGuard } from '../../src/budget/redis-budget-guard.js';
+import { parseConfig } from '../../src/config/load.js';
+import { buildGateway, type Gateway } from '../../src/gateway.js';
+import { openStore, type SluiceStore } from '../../src/store/open-store.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+
+const CAP_USD = 0.5;
+const PRICE = { input_per_1m: 1000, output_per_1m: 1000 }; // $0.001 a token: costs are easy to reason about
+
+interface Instance {
+  gateway: Gateway;
+  store: SluiceStore;
+  url: string;
+}
+
+let redis: RedisServer;
+let vendor: FakeOpenAI;
+let instances: Instance[] = [];
+
+async function startInstance(redisUrl: string, keyPrefix: string): Promise<Instance> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-budget-'));
+  const config = parseConfig({
+    server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
+    paths: { data_dir: dataDir },
+    backends: { openai: { type: 'openai', base_url: vendor.url, api_key: vendor.apiKey } },
+    models: [{ id: 'metered', upstream_model: `metered-${keyPrefix}`, backend: 'openai', capabilities: ['chat', 'stream'], price: PRICE }],
+    budget: { monthly_usd: CAP_USD, on_exceeded: 'refuse' },
+    storage: { redis_url: redisUrl },
+  });
+  const store = await openStore({ dataDir, inferenceLog: { flushIntervalMs: 50 } });
+  const gateway = buildGateway(config, pino({ level: 'silent' }), undefined, { inferenceLog: store.inferenceLog, store });
+  await gateway.ready;
+  const server = await gateway.listen(0, '127.0.0.1');
+  return { gateway, store, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/chat/completions` };
+}
+
+async function spentUsd(): Promise<number> {
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  try {
+    const [snapshot] = await new RedisBudgetGuard(client).snapshot([{ scope: 'global', capUsd: CAP_USD }]);
+    expect(snapshot.heldUsd).toBe(0); // nothing left reserved once every request has finished
+    return snapshot.spentUsd;
+  } finally {
+    await client.quit();
+  }
+}
+
+async function logRowCount(requestIds: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const instance of instances) {
+    await instance.store.inferenceLog.flush();
+    const result = await instance.store.database.query<{ request_id: string }>('select request_id from model_inferences');
+    for (const row of result.rows) counts.set(row.request_id, (counts.get(row.request_id) ?? 0) + 1);
+  }
+  return new Map(requestIds.map((id) => [id, counts.get(id) ?? 0]));
+}
+
+async function flushRedis() {
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  await client.flushAll();
+  await client.quit();
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  vendor = await startFakeOpenAI();
+}, 60_000);
+
+afterAll(async () => {
+  for (const instance of instances) await instance.gateway.close();
+  await vendor?.close();
+  await redis?.stop();
+});
+
+describe('one budget, two instances, 300 requests at once', () => {
+  beforeAll(async () => {
+    instances = [await startInstance(redis.url, 'a'), await startInstance(redis.url, 'b')];
+  }, 60_000);
+
+  for (const mode of ['json', 'stream', 'stream-abandoned'] as const) {
+    it(`never overspends (${mode})`, async () => {
+      await flushRedis();
+      const vendorCallsBefore = vendor.calls('/v1/chat/completions');
+      const outcomes = await Promise.all(
+        Array.from({ length: 300 }, async (_, index) => {
+          const instance = instances[index % 2];
+          const controller = new AbortController();
+          const response = await fetch(instance.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            signal: controller.signal,
+            body: JSON.stringify({
+              model: 'metered',
+              messages: [{ role: 'user', content: 'one two three four five six seven eight' }],
+              max_tokens: 20,
+              ...(mode === 'json' ? {} : { stream: true }),
+            }),
+          });
+          const requestId = response.headers.get('x-sluice-request-id')!;
+          if (response.status !== 200) return { status: response.status, requestId, body: await response.json() };
+          if (mode === 'stream-abandoned' && index % 3 === 0) {
+            const reader = response.body!.getReader();
+            await reader.read(); // the first frame arrived: the vendor was called; now hang up
+            controller.abort();
+            return { status: 200, requestId, abandoned: true };
+          }
+          await response.text();
+          return { status: 200, requestId };
+        }),
+      );
+      const accepted = outcomes.filter((outcome) => outcome.status === 200);
+      const refused = outcomes.filter((outcome) => outcome.status !== 200);
+      expect(accepted.length).toBeGreaterThan(10);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const outcome of refused) {
+        expect(outcome.status).toBe(429);
+        expect(outcome.body.error).toMatchObject({ type: 'insufficient_quota', code: 'budget_exceeded' });
+      }
+      expect(vendor.calls('/v1/chat/completions') - vendorCallsBefore).toBe(accepted.length);
+      // Settling happens as each request ends; give abandoned streams their `close`.
+      await new Promise((resolve) => setImmediate(resolve));
+      const spent = await waitForSettled();
+      expect(spent).toBeGreaterThan(0);
+      expect(spent).toBeLessThanOrEqual(CAP_USD);
+      const rows = await logRowCount(accepted.map((outcome) => outcome.requestId));
+      expect([...rows.values()].filter((count) => count !== 1)).toEqual([]);
+    }, 120_000);
+  }
+});
+
+/** Abandoned streams settle when their socket closes; poll the ledger until no hold is left. */
+async function waitForSettled(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await spentUsd();
+    } catch (error) {
+      if (attempt > 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
