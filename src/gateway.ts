@@ -73,6 +73,10 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     },
   });
   const budgetStep = new BudgetStep(budget.guard, config.budget);
+  metrics.observeAtScrape({
+    budget: () => budget.guard.snapshot([{ scope: 'global', capUsd: config.budget.monthly_usd }]),
+    logBacklog: parts.inferenceLog ? () => parts.inferenceLog!.pending : undefined,
+  });
   const directory = new ModelDirectory(config, adapters);
   const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'));
   if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');

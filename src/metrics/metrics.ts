@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric Sluice exports, on a registry of its own (tests make several apps in one process). */
 export class SluiceMetrics {
@@ -68,6 +68,43 @@ export class SluiceMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+
+  /**
+   * Gauges read at scrape time from whoever owns the figure (the budget ledger, the log), so a
+   * scrape shows the shared Redis ledger, not just this instance's share of it.
+   */
+  observeAtScrape(sources: {
+    budget?: () => Promise<{ scope: string; spentUsd: number; heldUsd: number; remainingUsd: number; capUsd: number }[]>;
+    logBacklog?: () => { queued: number; spilled: number };
+  }): void {
+    const { budget, logBacklog } = sources;
+    new Gauge({
+      name: 'sluice_budget_usd',
+      help: 'Budget per scope in the current period: cap, spent, held (reserved, in flight) and remaining.',
+      labelNames: ['scope', 'kind'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const row of (await budget?.()) ?? []) {
+          this.set({ scope: row.scope, kind: 'cap' }, row.capUsd);
+          this.set({ scope: row.scope, kind: 'spent' }, row.spentUsd);
+          this.set({ scope: row.scope, kind: 'held' }, row.heldUsd);
+          this.set({ scope: row.scope, kind: 'remaining' }, row.remainingUsd);
+        }
+      },
+    });
+    new Gauge({
+      name: 'sluice_inference_log_backlog_rows',
+      help: 'Inference log rows not yet in the database, in memory or spilled to disk.',
+      labelNames: ['where'] as const,
+      registers: [this.registry],
+      collect() {
+        const backlog = logBacklog?.();
+        if (!backlog) return;
+        this.set({ where: 'memory' }, backlog.queued);
+        this.set({ where: 'disk' }, backlog.spilled);
+      },
+    });
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_process_' });

@@ -66,6 +66,8 @@ export interface InferenceLog {
   append(row: InferenceRow): void; // synchronous, never throws: enqueue and return
   flush(): Promise<void>; // shutdown and tests: everything appended so far is written or spilled
   close(): Promise<void>; // flush, then stop; later appends are dropped ('dropped' event)
+  /** Rows waiting in memory and on disk, and rows written since start: the backlog metric. */
+  readonly pending: { queued: number; spilled: number; written: number };
   on<K extends keyof InferenceLogEvents>(event: K, listener: (...args: InferenceLogEvents[K]) => void): this;
   once<K extends keyof InferenceLogEvents>(event: K, listener: (...args: InferenceLogEvents[K]) => void): this;
   off<K extends keyof InferenceLogEvents>(event: K, listener: (...args: InferenceLogEvents[K]) => void): this;

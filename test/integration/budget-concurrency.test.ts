@@ -138,6 +138,11 @@ describe('one budget, two instances, 300 requests at once', () => {
       const spent = await waitForSettled();
       expect(spent).toBeGreaterThan(0);
       expect(spent).toBeLessThanOrEqual(CAP_USD);
+      // Either instance's /metrics shows the shared ledger, not its own share of it.
+      const metrics = await (await fetch(instances[1].url.replace('/v1/chat/completions', '/metrics'))).text();
+      const scraped = Number(/sluice_budget_usd\{scope="global",kind="spent"\} ([\d.e-]+)/.exec(metrics)?.[1]);
+      expect(scraped).toBeCloseTo(spent, 9);
+      expect(metrics).toMatch(/sluice_inference_log_backlog_rows\{where="disk"\} 0/);
       const rows = await logRowCount(accepted.map((outcome) => outcome.requestId));
       expect([...rows.values()].filter((count) => count !== 1)).toEqual([]);
     }, 120_000);
