@@ -30,9 +30,10 @@ export function resolveScopes(scopes: readonly ScopeCap[], nowMs: number, timeZo
   const seen = new Set<string>();
   return scopes.map(({ scope, capUsd, period = 'month' }) => {
     if (!SCOPE_PATTERN.test(scope)) throw new RangeError(`unknown budget scope "${scope}"`);
-    // The same scope twice would hold the estimate twice in one ledger.
-    if (seen.has(scope)) throw new RangeError(`budget scope "${scope}" given twice`);
-    seen.add(scope);
+    // The same scope and period twice would hold the estimate twice in one ledger; the same
+    // scope over different periods (a daily cap beside the monthly one) are separate ledgers.
+    if (seen.has(`${period}:${scope}`)) throw new RangeError(`budget scope "${scope}" given twice for one ${period}`);
+    seen.add(`${period}:${scope}`);
     return { scope, period, periodKey: periodKey(period, nowMs, timeZone), capMicro: toMicroUsd(capUsd, `cap of ${scope}`), capUsd };
   });
 }

@@ -92,6 +92,9 @@ export const configSchema = z
       .strictObject({
         /** The global cap per calendar month; key and model caps come on top. */
         monthly_usd: z.number().nonnegative().default(200),
+        /** Optional tighter global caps per calendar day and ISO week, checked together with the month. */
+        daily_usd: z.number().nonnegative().optional(),
+        weekly_usd: z.number().nonnegative().optional(),
         /** Periods turn over at midnight in this IANA zone. */
         time_zone: z.string().default('UTC'),
         /** Output tokens a reservation assumes when a request sets no max_tokens. */

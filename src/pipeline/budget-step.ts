@@ -22,6 +22,8 @@ export class BudgetStep {
 
   scopesFor(tenant: Tenant, model: ModelConfig): ScopeCap[] {
     const scopes: ScopeCap[] = [{ scope: 'global', capUsd: this.config.monthly_usd }];
+    if (this.config.weekly_usd !== undefined) scopes.push({ scope: 'global', capUsd: this.config.weekly_usd, period: 'week' });
+    if (this.config.daily_usd !== undefined) scopes.push({ scope: 'global', capUsd: this.config.daily_usd, period: 'day' });
     if (tenant.monthlyBudgetUsd !== undefined) scopes.push({ scope: `tenant:${tenant.id}`, capUsd: tenant.monthlyBudgetUsd });
     if (model.monthly_budget_usd !== undefined) scopes.push({ scope: `model:${model.id}`, capUsd: model.monthly_budget_usd });
     return scopes;
