@@ -15,6 +15,8 @@ bench: setup
 	node --import tsx load-tests/bench-local-chat.ts
 	node --import tsx load-tests/bench-embeddings.ts
 	python-sidecar/.venv/bin/python python-sidecar/bench_sidecar.py
+	node --import tsx load-tests/bench-budget.ts
+	node --import tsx load-tests/bench-inference-log.ts
 
 typecheck:
 	./node_modules/.bin/tsc -p tsconfig.json --noEmit

@@ -103,6 +103,8 @@ export const configSchema = z
         reservation_ttl_seconds: z.number().int().positive().default(600),
         /** Fractions of a cap whose crossing is logged and counted once per period. */
         soft_thresholds: z.array(z.number().gt(0).max(1)).default([0.5, 0.8, 0.95]),
+        /** Optional URL that receives a JSON POST for each soft threshold crossed. */
+        webhook_url: z.url().optional(),
         /** When a paid model's reservation does not fit: try the free (local) models of the tier, or refuse. */
         on_exceeded: z.enum(['local', 'refuse']).default('local'),
       })
