@@ -14,6 +14,8 @@ import { createApp } from './server/app.js';
 import { createBudgetGuard } from './budget/create-budget-guard.js';
 import { BudgetStep } from './pipeline/budget-step.js';
 import type { InferenceLog } from './store/inference-log.js';
+import type { EmbeddingStore } from './store/embedding-store.js';
+import { VectorPipeline } from './pipeline/vector-pipeline.js';
 
 export interface Gateway {
   app: ReturnType<typeof createApp>;
@@ -58,6 +60,8 @@ export interface GatewayParts {
   inferenceLog?: InferenceLog;
   /** Closed after the log has flushed, on shutdown. */
   store?: { close(): Promise<void> };
+  /** The `embeddings` table: `x-sluice-store` and /v1/vector/search answer 503 without it. */
+  embeddings?: EmbeddingStore;
 }
 
 export function buildGateway(config: Config, logger: Logger, adapters = createAdapters(config, logger), parts: GatewayParts = {}): Gateway {
@@ -78,6 +82,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     logBacklog: parts.inferenceLog ? () => parts.inferenceLog!.pending : undefined,
   });
   const directory = new ModelDirectory(config, adapters);
+  const embeddings = new EmbeddingsPipeline(directory, budgetStep);
   const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'));
   if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');
 
@@ -118,7 +123,8 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     hasMasterKey: Boolean(config.auth.master_key),
     directory,
     chat: new ChatPipeline(directory, budgetStep),
-    embeddings: new EmbeddingsPipeline(directory, budgetStep),
+    embeddings,
+    vectors: new VectorPipeline(directory, embeddings, parts.embeddings),
     transcriptions: new TranscriptionPipeline(directory, budgetStep),
     inferenceLog: parts.inferenceLog,
     readiness: {

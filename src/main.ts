@@ -34,7 +34,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     inferenceLog: { textMode: textModeOf(config.storage.log_text, config.storage.log_text_max_chars) },
   });
   logger.info({ backend: store.database.backend }, 'inference log open');
-  const gateway = buildGateway(config, logger, undefined, { inferenceLog: store.inferenceLog, store });
+  const gateway = buildGateway(config, logger, undefined, { inferenceLog: store.inferenceLog, store, embeddings: store.embeddings });
   const server = await gateway.listen();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;

@@ -10,6 +10,7 @@ import type { ModelDirectory } from '../pipeline/candidate-plan.js';
 import type { ChatPipeline } from '../pipeline/chat-pipeline.js';
 import type { EmbeddingsPipeline } from '../pipeline/embeddings-pipeline.js';
 import type { TranscriptionPipeline } from '../pipeline/transcription-pipeline.js';
+import type { VectorPipeline } from '../pipeline/vector-pipeline.js';
 import { adminRouter } from './routes/admin-routes.js';
 import { authMiddleware } from './auth-middleware.js';
 import { toErrorResponse } from './error-response.js';
@@ -22,6 +23,7 @@ import { embeddingsRoute } from './routes/embeddings-route.js';
 import { getModelRoute, listModelsRoute } from './routes/models-route.js';
 import { healthRoute, metricsRoute, readyRoute, type Readiness } from './routes/ops-routes.js';
 import { transcriptionsRoute } from './routes/transcriptions-route.js';
+import { vectorSearchRoute } from './routes/vector-search-route.js';
 
 export interface AppDependencies {
   logger: Logger;
@@ -37,6 +39,8 @@ export interface AppDependencies {
   autoAliases: readonly string[];
   limits: { jsonBytes: number; uploadBytes: number };
   inferenceLog?: InferenceLog;
+  /** The vector store's pipeline (`x-sluice-store`, /v1/vector/search); without it both answer 503. */
+  vectors?: VectorPipeline;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -71,7 +75,8 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.get('/models', listModelsRoute(deps.directory, deps.autoAliases));
   v1.get('/models/:model', getModelRoute(deps.directory));
   v1.post('/chat/completions', json, chatCompletionsRoute(deps.chat, deps.metrics));
-  v1.post('/embeddings', json, embeddingsRoute(deps.embeddings));
+  v1.post('/embeddings', json, embeddingsRoute(deps.embeddings, deps.vectors));
+  v1.post('/vector/search', json, vectorSearchRoute(deps.vectors));
   v1.post('/audio/transcriptions', transcriptionsRoute(deps.transcriptions, deps.limits.uploadBytes));
   v1.use(passthroughProxy(deps.passthrough));
   app.use('/v1', v1);
@@ -141,7 +146,7 @@ function trackRequest(deps: AppDependencies) {
   };
 }
 
-const MODEL_ENDPOINTS = new Set(['chat', 'embeddings', 'transcriptions']);
+const MODEL_ENDPOINTS = new Set(['chat', 'embeddings', 'transcriptions', 'vector_search']);
 
 /**
  * One row per attempt: the candidates that failed before the answer (or before the error), then
@@ -176,6 +181,7 @@ function endpointOf(path: string): string {
   if (path.startsWith('/v1/embeddings')) return 'embeddings';
   if (path.startsWith('/v1/audio/transcriptions')) return 'transcriptions';
   if (path.startsWith('/v1/models')) return 'models';
+  if (path.startsWith('/v1/vector/search')) return 'vector_search';
   if (path.startsWith('/v1/')) return 'passthrough';
   return 'other';
 }

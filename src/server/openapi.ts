@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { chatRequestSchema } from './chat-request-schema.js';
 import { embeddingRequestSchema, transcriptionFieldsSchema } from './other-request-schemas.js';
+import { vectorSearchRequestSchema } from './routes/vector-search-route.js';
 
 const errorBody = {
   type: 'object',
@@ -31,7 +32,26 @@ export function openApiDocument(): object {
     security: [{ bearer: [] }],
     paths: {
       '/v1/chat/completions': { post: { summary: 'Chat completion (JSON or SSE)', requestBody: jsonBody(chatRequestSchema), responses: { 200: { description: 'chat.completion or text/event-stream of chat.completion.chunk' }, ...errors } } },
-      '/v1/embeddings': { post: { summary: 'Embeddings', requestBody: jsonBody(embeddingRequestSchema), responses: { 200: { description: 'list of embeddings' }, ...errors } } },
+      '/v1/embeddings': {
+        post: {
+          summary: 'Embeddings',
+          description: "With 'x-sluice-store: true' the text inputs and their vectors (which must be 384-d) are also written to the vector store; 'x-sluice-stored' says how many. 503 without a store.",
+          parameters: [
+            { name: 'x-sluice-store', in: 'header', required: false, schema: { type: 'string', enum: ['true', 'false'] } },
+            { name: 'x-sluice-store-metadata', in: 'header', required: false, description: 'a JSON object stored with each input', schema: { type: 'string' } },
+          ],
+          requestBody: jsonBody(embeddingRequestSchema),
+          responses: { 200: { description: 'list of embeddings', headers: { 'x-sluice-stored': { description: 'rows written to the vector store', schema: { type: 'integer' } } } }, ...errors },
+        },
+      },
+      '/v1/vector/search': {
+        post: {
+          summary: 'Search the vector store',
+          description: "Exactly one of 'query' (embedded with 'model', by default the first local embedding model) and 'vector' (384 numbers); 'filter' keeps rows whose metadata contains it. Results are ordered by score = 1 - cosine distance.",
+          requestBody: jsonBody(vectorSearchRequestSchema),
+          responses: { 200: { description: "list of vector_search_result: id, content, model, metadata, score" }, 503: { description: 'no vector store configured' }, ...errors },
+        },
+      },
       '/v1/audio/transcriptions': {
         post: {
           summary: 'Transcription',

@@ -37,7 +37,12 @@ export function toVectorLiteral(vector: readonly number[]): string {
 }
 
 export class SqlEmbeddingStore implements EmbeddingStore {
-  /** probes: ivfflat lists searched per query (pgvector's default is 1: fast, poor recall). */
+  /**
+   * probes: ivfflat lists searched per query. pgvector's default (1) and any small number lose
+   * results on a table smaller than the index's 100 lists, because the lists were laid out when
+   * the table was empty; the default is therefore all 100 (exact). Lower it for speed once the
+   * table is large and the index has been rebuilt on real data (REINDEX).
+   */
   constructor(
     private readonly database: SqlDatabase,
     private readonly options: { probes?: number } = {},
@@ -62,7 +67,7 @@ export class SqlEmbeddingStore implements EmbeddingStore {
     topK: number,
     metadataFilter?: Record<string, unknown>,
   ): Promise<EmbeddingMatch[]> {
-    const probes = Math.max(1, Math.trunc(this.options.probes ?? 10));
+    const probes = Math.max(1, Math.trunc(this.options.probes ?? 100));
     const params: unknown[] = [toVectorLiteral(vector), Math.max(1, Math.trunc(topK))];
     if (metadataFilter !== undefined) params.push(JSON.stringify(metadataFilter));
     const rows = await this.database.transaction(async (session) => {

@@ -1,10 +1,13 @@
 import type { Request, Response } from 'express';
 import type { EmbeddingInput } from '../../../adapters/spec/index.js';
+import { SluiceError } from '../../../adapters/spec/index.js';
 import type { EmbeddingsPipeline } from '../../pipeline/embeddings-pipeline.js';
+import type { VectorPipeline } from '../../pipeline/vector-pipeline.js';
 import { embeddingRequestSchema } from '../other-request-schemas.js';
 import { callContext, stateOf } from '../request-context.js';
 import { setAnswerHeaders } from '../sluice-headers.js';
 import { validate } from '../validate.js';
+import { STORE_HEADER, storeRequestOf } from './vector-search-route.js';
 
 export function toEmbeddingInput(input: string | string[] | number[] | number[][]): EmbeddingInput {
   if (typeof input === 'string') return { kind: 'text', values: [input] };
@@ -19,10 +22,24 @@ export function toBase64(vector: number[]): string {
   return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
 }
 
-export function embeddingsRoute(pipeline: EmbeddingsPipeline) {
+/**
+ * With `x-sluice-store: true` the texts and their vectors are also written to the vector store
+ * (`x-sluice-stored: <n>` says how many); the OpenAI body is the same either way.
+ */
+export function embeddingsRoute(pipeline: EmbeddingsPipeline, vectors?: VectorPipeline) {
   return async (request: Request, response: Response) => {
     const body = validate(embeddingRequestSchema, request.body);
     const input = toEmbeddingInput(body.input);
+    const toStore = storeRequestOf(request);
+    if (toStore) {
+      // Every refusal comes before the model is called, except a model whose vectors turn out not 384-d.
+      if (!vectors) throw new SluiceError('upstream-unavailable', 'no vector store is configured', { code: 'vector_store_unavailable' });
+      vectors.requireStore();
+      if (input.kind !== 'text') {
+        throw new SluiceError('invalid-request', `${STORE_HEADER} stores text: send 'input' as a string or an array of strings, not token ids`, { param: 'input' });
+      }
+      if (body.dimensions !== undefined) vectors.checkDimensions([new Array<number>(body.dimensions)], body.model, 'dimensions');
+    }
     stateOf(response).inputText = input.kind === 'text' ? input.values.join('\n') : `${input.values.length} token arrays`;
     const { result, meta } = await pipeline.embed(
       { model: body.model, input, dimensions: body.dimensions, user: body.user },
@@ -30,6 +47,11 @@ export function embeddingsRoute(pipeline: EmbeddingsPipeline) {
     );
     stateOf(response).meta = meta;
     setAnswerHeaders(response, meta, { includeCost: true });
+    if (toStore && vectors && input.kind === 'text') {
+      vectors.checkDimensions(result.vectors, meta.modelId, 'model');
+      const ids = await vectors.save(input.values, result.vectors, meta.modelId, toStore.metadata);
+      response.setHeader('x-sluice-stored', String(ids.length));
+    }
     const asBase64 = body.encoding_format === 'base64';
     response.json({
       object: 'list',
