@@ -12,6 +12,7 @@ import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { createApp } from './server/app.js';
 import { createBudgetGuard } from './budget/create-budget-guard.js';
+import { thresholdWebhook } from './budget/threshold-webhook.js';
 import { BudgetStep } from './pipeline/budget-step.js';
 import type { InferenceLog } from './store/inference-log.js';
 import type { EmbeddingStore } from './store/embedding-store.js';
@@ -66,6 +67,9 @@ export interface GatewayParts {
 
 export function buildGateway(config: Config, logger: Logger, adapters = createAdapters(config, logger), parts: GatewayParts = {}): Gateway {
   const metrics = new SluiceMetrics();
+  const notify = config.budget.webhook_url
+    ? thresholdWebhook(config.budget.webhook_url, (error) => logger.warn({ err: error.message }, 'budget webhook failed'))
+    : undefined;
   const budget = createBudgetGuard({
     redisUrl: config.storage.redis_url,
     timeZone: config.budget.time_zone,
@@ -74,6 +78,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     onThreshold: (crossing) => {
       logger.warn({ scope: crossing.scope, period: crossing.periodKey, threshold: crossing.threshold, spentUsd: crossing.spentUsd, capUsd: crossing.capUsd }, 'budget threshold crossed');
       metrics.budgetThresholds.inc({ scope: crossing.scope, threshold: String(crossing.threshold) });
+      void notify?.(crossing);
     },
   });
   const budgetStep = new BudgetStep(budget.guard, config.budget);
