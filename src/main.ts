@@ -25,15 +25,14 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     level: config.server.log_level,
     redact: { paths: ['*.authorization', '*.apiKey', '*.api_key', '*.key', 'headers'], censor: '[redacted]' },
   });
-  if (config.storage.supabase_url && !config.storage.database_url) {
-    logger.warn('SUPABASE_URL is set but the supabase-js backend is not built yet: set DATABASE_URL to the Supabase connection string; logging to embedded PGlite meanwhile');
-  }
+  const useSupabase = Boolean(config.storage.supabase_url && config.storage.supabase_service_role_key && !config.storage.database_url);
   const store = await openStore({
     dataDir: config.paths.data_dir,
     databaseUrl: config.storage.database_url,
+    ...(useSupabase ? { supabaseUrl: config.storage.supabase_url, supabaseKey: config.storage.supabase_service_role_key } : {}),
     inferenceLog: { textMode: textModeOf(config.storage.log_text, config.storage.log_text_max_chars) },
   });
-  logger.info({ backend: store.database.backend }, 'inference log open');
+  logger.info({ backend: useSupabase ? 'supabase' : store.database?.backend }, 'inference log open');
   const gateway = buildGateway(config, logger, undefined, { inferenceLog: store.inferenceLog, store, embeddings: store.embeddings });
   const server = await gateway.listen();
   const address = server.address();
