@@ -85,6 +85,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   metrics.observeAtScrape({
     budget: () => budget.guard.snapshot([{ scope: 'global', capUsd: config.budget.monthly_usd }]),
     logBacklog: parts.inferenceLog ? () => parts.inferenceLog!.pending : undefined,
+    localLoad: () => [...adapters.values()].flatMap((adapter) => (adapter.load ? [{ backend: adapter.id, ...adapter.load() }] : [])),
   });
   const directory = new ModelDirectory(config, adapters);
   const embeddings = new EmbeddingsPipeline(directory, budgetStep);

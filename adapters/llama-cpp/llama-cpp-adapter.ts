@@ -38,12 +38,14 @@ export const createLlamaCppAdapter: AdapterFactory = (settings) => {
   const closing = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
 
+  let loadedPool: SlotPool<GenerationSlot> | undefined;
   const startedMs = performance.now();
   log?.('info', 'loading model…', { model: options.modelPath, parallel: options.parallel, contextSize: options.contextSize, threads: options.threads });
   const loading: Promise<Loaded> = loadLlamaRuntime(options, log).then(
     (runtime) => {
       log?.('info', `loaded in ${Math.round(performance.now() - startedMs)} ms`, { model: options.modelPath });
-      return { runtime, pool: new SlotPool(runtime.slots, options.queueLimit) };
+      loadedPool = new SlotPool(runtime.slots, options.queueLimit);
+      return { runtime, pool: loadedPool };
     },
     (error: unknown) => {
       log?.('error', 'model failed to load', { model: options.modelPath, error: (error as Error)?.message });
@@ -89,6 +91,7 @@ export const createLlamaCppAdapter: AdapterFactory = (settings) => {
   const identityOf = (request: ChatRequest): AnswerIdentity => ({ id: newCompletionId(), created: Math.floor(Date.now() / 1000), model: request.model });
 
   return {
+    load: () => ({ active: loadedPool?.busy ?? 0, queued: loadedPool?.waiting ?? 0 }),
     id: settings.id,
     location: 'local',
     capabilities: new Set(CAPABILITIES),

@@ -27,6 +27,21 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly gatewayOverhead = new Histogram({
+    name: 'sluice_gateway_overhead_seconds',
+    help: "Time a request spent in Sluice itself: total latency minus the answering backend's time.",
+    labelNames: ['endpoint'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly answers = new Counter({
+    name: 'sluice_answers_total',
+    help: 'Answered model requests by where they were answered (local or vendor); local share = local / all.',
+    labelNames: ['location'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokens = new Counter({
     name: 'sluice_tokens_total',
     help: 'Tokens processed, by direction.',
@@ -76,8 +91,33 @@ export class SluiceMetrics {
   observeAtScrape(sources: {
     budget?: () => Promise<{ scope: string; spentUsd: number; heldUsd: number; remainingUsd: number; capUsd: number }[]>;
     logBacklog?: () => { queued: number; spilled: number };
+    localLoad?: () => { backend: string; active: number; queued: number }[];
   }): void {
-    const { budget, logBacklog } = sources;
+    const { budget, logBacklog, localLoad } = sources;
+    const answers = this.answers;
+    new Gauge({
+      name: 'sluice_local_share',
+      help: 'Share of answered model requests served locally since start, 0..1 (the plan targets 0.8).',
+      registers: [this.registry],
+      async collect() {
+        const values = (await answers.get()).values;
+        const local = values.find((value) => value.labels.location === 'local')?.value ?? 0;
+        const total = values.reduce((sum, value) => sum + value.value, 0);
+        this.set(total === 0 ? 0 : local / total);
+      },
+    });
+    new Gauge({
+      name: 'sluice_local_queue_depth',
+      help: 'Requests at a local backend, generating (active) and waiting (queued).',
+      labelNames: ['backend', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const row of localLoad?.() ?? []) {
+          this.set({ backend: row.backend, state: 'active' }, row.active);
+          this.set({ backend: row.backend, state: 'queued' }, row.queued);
+        }
+      },
+    });
     new Gauge({
       name: 'sluice_budget_usd',
       help: 'Budget per scope in the current period: cap, spent, held (reserved, in flight) and remaining.',

@@ -14,6 +14,8 @@ export interface AnswerMeta {
   costUsd?: number;
   isCostEstimated?: boolean;
   usage?: Usage;
+  /** Time spent in the answering backend (for streams, until the last chunk): the rest is gateway overhead. */
+  upstreamMs?: number;
   /** What the model said (text, or tool calls as JSON), for the inference log. */
   outputText?: string;
   failedAttempts: { modelId: string; error: SluiceError }[];
@@ -21,7 +23,7 @@ export interface AnswerMeta {
 
 export function describeAnswer(
   directory: ModelDirectory,
-  success: Pick<ChainSuccess<unknown>, 'candidate' | 'failures'>,
+  success: Pick<ChainSuccess<unknown>, 'candidate' | 'failures' | 'startedAt'>,
   plan: { tier?: Tier; routeReason?: string } = {},
 ): AnswerMeta {
   const candidate: Candidate = success.candidate;
@@ -32,6 +34,7 @@ export function describeAnswer(
     tier: plan.tier,
     // A free model that answered only because the paid ones did not fit the budget says so.
     routeReason: candidate.onlyIfBudgetExceeded ? 'budget' : plan.routeReason,
+    upstreamMs: performance.now() - success.startedAt,
     failedAttempts: success.failures.map((failure) => ({ modelId: failure.candidate.modelId, error: failure.error })),
   };
 }

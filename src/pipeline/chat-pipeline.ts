@@ -79,7 +79,7 @@ export class ChatPipeline {
     const meta = describeAnswer(this.directory, success, plan);
     const wantsUsage = request.stream_options?.include_usage === true;
     const { first, rest, hold } = success.value;
-    return { meta, chunks: this.relay(request, first, rest, meta, wantsUsage, hold) };
+    return { meta, chunks: this.relay(request, first, rest, meta, wantsUsage, hold, success.startedAt) };
   }
 
   /** Reserve the most this candidate can cost; a free model holds nothing. */
@@ -104,6 +104,7 @@ export class ChatPipeline {
     meta: AnswerMeta,
     wantsUsage: boolean,
     hold: Hold,
+    startedAt: number,
   ): AsyncGenerator<ChatCompletionChunk> {
     let usage: Usage | undefined;
     let text = '';
@@ -123,6 +124,7 @@ export class ChatPipeline {
       throw toSluiceError(error);
     } finally {
       // Completed, cut upstream or abandoned by the client: what was produced is what is charged.
+      meta.upstreamMs = performance.now() - startedAt;
       meta.outputText = text;
       this.withCost(meta, usage ?? estimateUsage(request.messages, text), usage === undefined);
       await hold.settle(meta.costUsd ?? 0);

@@ -4,6 +4,8 @@ import type { Candidate } from '../routing/candidates.js';
 export interface ChainSuccess<T> {
   candidate: Candidate;
   value: T;
+  /** performance.now() when the answering attempt began: the upstream's share of the latency starts here. */
+  startedAt: number;
   /** Failed attempts before the one that answered, in order. */
   failures: { candidate: Candidate; error: SluiceError }[];
 }
@@ -27,8 +29,9 @@ export async function runChain<T>(
   for (const candidate of chain) {
     if (signal.aborted) throw new SluiceError('client-closed', 'the client closed the connection');
     if (candidate.onlyIfBudgetExceeded && !failures.some((failure) => failure.error.kind === 'budget-exceeded')) continue;
+    const startedAt = performance.now();
     try {
-      return { candidate, value: await attempt(candidate), failures };
+      return { candidate, value: await attempt(candidate), failures, startedAt };
     } catch (error) {
       const failure = toSluiceError(error);
       failures.push({ candidate, error: failure });

@@ -107,6 +107,10 @@ function trackRequest(deps: AppDependencies) {
       const route = meta?.route ?? 'none';
       deps.metrics.requests.inc({ endpoint: state.endpoint, route, model: meta?.modelId ?? 'none', tier: meta?.tier ?? 'none', status: String(status) });
       deps.metrics.latency.observe({ endpoint: state.endpoint, route }, latencyMs / 1000);
+      if (meta && response.writableFinished && status < 400) {
+        deps.metrics.answers.inc({ location: meta.route === 'local' ? 'local' : 'vendor' });
+        if (meta.upstreamMs !== undefined) deps.metrics.gatewayOverhead.observe({ endpoint: state.endpoint }, Math.max(0, latencyMs - meta.upstreamMs) / 1000);
+      }
       if (meta?.costUsd) deps.metrics.costUsd.inc({ route, model: meta.modelId }, meta.costUsd);
       if (meta?.usage) {
         deps.metrics.tokens.inc({ route, model: meta.modelId, direction: 'input' }, meta.usage.prompt_tokens);

@@ -78,6 +78,12 @@ describe('make start with no vendor keys', () => {
     expect(data.text.toLowerCase()).toContain('local');
   }, 180_000);
 
+  it('reports every answer as local, and the local chat queue, in /metrics', async () => {
+    const metrics = await (await fetch(`${origin}/metrics`)).text();
+    expect(metrics).toMatch(/^sluice_local_share 1$/m);
+    expect(metrics).toMatch(/sluice_local_queue_depth\{backend="local-chat",state="queued"\} 0/);
+  });
+
   it('drains and exits 0 on SIGTERM', async () => {
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     child.kill('SIGTERM');
