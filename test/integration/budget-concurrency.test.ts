@@ -1,20 +1,22 @@
 /**
- * The plan's promise under load: two gateway instances sharing one real Redis ledger, a metered
+ * The plan's promise under load: two gateway processes sharing one real Redis ledger, a metered
  * vendor with a known price, a cap that fits a few dozen calls, 300 requests at once. Spend never
  * passes the cap, every accepted request reached the vendor exactly once and has exactly one log
  * row, every refused one got the OpenAI-style 429. Then the same with streams and with clients
  * that hang up mid-stream.
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBudgetGuard } from '../../src/budget/redis-budget-guard.js';
 import { parseConfig } from '../../src/config/load.js';
 import { buildGateway, type Gateway } from '../../src/gateway.js';
-import { openStore, type SluiceStore } from '../../src/store/open-store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -22,30 +24,66 @@ const CAP_USD = 0.5;
 const PRICE = { input_per_1m: 1000, output_per_1m: 1000 }; // $0.001 a token: costs are easy to reason about
 
 interface Instance {
-  gateway: Gateway;
-  store: SluiceStore;
   url: string;
+  /** Request ids in this instance's inference log. */
+  rows(): Promise<string[]>;
+  close(): Promise<void>;
 }
 
 let redis: RedisServer;
 let vendor: FakeOpenAI;
 let instances: Instance[] = [];
 
-async function startInstance(redisUrl: string, keyPrefix: string): Promise<Instance> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-budget-'));
-  const config = parseConfig({
+function instanceConfig(redisUrl: string, name: string) {
+  return {
     server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
-    paths: { data_dir: dataDir },
+    paths: { data_dir: mkdtempSync(join(tmpdir(), `sluice-budget-${name}-`)) },
     backends: { openai: { type: 'openai', base_url: vendor.url, api_key: vendor.apiKey } },
-    models: [{ id: 'metered', upstream_model: `metered-${keyPrefix}`, backend: 'openai', capabilities: ['chat', 'stream'], price: PRICE }],
+    models: [{ id: 'metered', backend: 'openai', capabilities: ['chat', 'stream'], price: PRICE }],
     budget: { monthly_usd: CAP_USD, on_exceeded: 'refuse' },
     storage: { redis_url: redisUrl },
-  });
-  const store = await openStore({ dataDir, inferenceLog: { flushIntervalMs: 50 } });
-  const gateway = buildGateway(config, pino({ level: 'silent' }), undefined, { inferenceLog: store.inferenceLog, store });
+  };
+}
+
+/** This process's instance. */
+async function startLocalInstance(redisUrl: string): Promise<Instance> {
+  const raw = instanceConfig(redisUrl, 'a');
+  const store = await openStore({ dataDir: raw.paths.data_dir, inferenceLog: { flushIntervalMs: 50 } });
+  const gateway: Gateway = buildGateway(parseConfig(raw), pino({ level: 'silent' }), undefined, { inferenceLog: store.inferenceLog, store });
   await gateway.ready;
   const server = await gateway.listen(0, '127.0.0.1');
-  return { gateway, store, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/chat/completions` };
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    async rows() {
+      await store.inferenceLog.flush();
+      const result = await store.database!.query<{ request_id: string }>('select request_id from model_inferences');
+      return result.rows.map((row) => row.request_id);
+    },
+    close: () => gateway.close(),
+  };
+}
+
+/** The other instance, in a process of its own: it shares nothing with this one but Redis. */
+async function startChildInstance(redisUrl: string): Promise<Instance> {
+  const child = fork(fileURLToPath(new URL('../support/gateway-process.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+  const reply = <T>(): Promise<T> => new Promise((resolve) => child.once('message', (message) => resolve(message as T)));
+  const started = reply<{ url: string }>();
+  const raw = instanceConfig(redisUrl, 'b');
+  child.send({ config: raw, dataDir: raw.paths.data_dir });
+  const { url } = await started;
+  return {
+    url,
+    async rows() {
+      const answer = reply<{ rows: string[] }>();
+      child.send({ ask: 'rows' });
+      return (await answer).rows;
+    },
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ ask: 'close' });
+      await exited;
+    },
+  };
 }
 
 async function spentUsd(): Promise<number> {
@@ -63,9 +101,7 @@ async function spentUsd(): Promise<number> {
 async function logRowCount(requestIds: string[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const instance of instances) {
-    await instance.store.inferenceLog.flush();
-    const result = await instance.store.database.query<{ request_id: string }>('select request_id from model_inferences');
-    for (const row of result.rows) counts.set(row.request_id, (counts.get(row.request_id) ?? 0) + 1);
+    for (const id of await instance.rows()) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return new Map(requestIds.map((id) => [id, counts.get(id) ?? 0]));
 }
@@ -83,14 +119,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const instance of instances) await instance.gateway.close();
+  for (const instance of instances) await instance.close();
   await vendor?.close();
   await redis?.stop();
 });
 
-describe('one budget, two instances, 300 requests at once', () => {
+describe('one budget, two gateway processes, 300 requests at once', () => {
   beforeAll(async () => {
-    instances = [await startInstance(redis.url, 'a'), await startInstance(redis.url, 'b')];
+    instances = [await startLocalInstance(redis.url), await startChildInstance(redis.url)];
   }, 60_000);
 
   for (const mode of ['json', 'stream', 'stream-abandoned'] as const) {
@@ -101,7 +137,7 @@ describe('one budget, two instances, 300 requests at once', () => {
         Array.from({ length: 300 }, async (_, index) => {
           const instance = instances[index % 2];
           const controller = new AbortController();
-          const response = await fetch(instance.url, {
+          const response = await fetch(`${instance.url}/v1/chat/completions`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             signal: controller.signal,
@@ -139,7 +175,7 @@ describe('one budget, two instances, 300 requests at once', () => {
       expect(spent).toBeGreaterThan(0);
       expect(spent).toBeLessThanOrEqual(CAP_USD);
       // Either instance's /metrics shows the shared ledger, not its own share of it.
-      const metrics = await (await fetch(instances[1].url.replace('/v1/chat/completions', '/metrics'))).text();
+      const metrics = await (await fetch(`${instances[1].url}/metrics`)).text();
       const scraped = Number(/sluice_budget_usd\{scope="global",kind="spent"\} ([\d.e-]+)/.exec(metrics)?.[1]);
       expect(scraped).toBeCloseTo(spent, 9);
       expect(metrics).toMatch(/sluice_inference_log_backlog_rows\{where="disk"\} 0/);
