@@ -121,7 +121,7 @@ interface MatchRow {
 
 /** The embeddings table over PostgREST; search is the `match_embeddings` function (002 migration). */
 export class SupabaseEmbeddingStore implements EmbeddingStore {
-  /** probes: ivfflat lists searched per query (pgvector's default is 1: fast, poor recall). */
+  /** probes: ivfflat lists searched per query; all 100 by default, as in SqlEmbeddingStore (exact on small tables). */
   constructor(
     private readonly client: SupabaseClient,
     private readonly options: { probes?: number } = {},
@@ -152,7 +152,7 @@ export class SupabaseEmbeddingStore implements EmbeddingStore {
       query_embedding: toVectorLiteral(vector),
       match_count: Math.max(1, Math.trunc(topK)),
       filter: metadataFilter ?? {},
-      probes: Math.max(1, Math.trunc(this.options.probes ?? 10)),
+      probes: Math.max(1, Math.trunc(this.options.probes ?? 100)),
     });
     throwIfFailed('rpc match_embeddings', result);
     return ((result.data ?? []) as MatchRow[]).map((row) => ({
