@@ -12,6 +12,7 @@ import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { createApp } from './server/app.js';
 import { createBudgetGuard } from './budget/create-budget-guard.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './auth/rate-limiter.js';
 import { thresholdWebhook } from './budget/threshold-webhook.js';
 import { BudgetStep } from './pipeline/budget-step.js';
 import type { InferenceLog } from './store/inference-log.js';
@@ -133,6 +134,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     vectors: new VectorPipeline(directory, embeddings, parts.embeddings),
     transcriptions: new TranscriptionPipeline(directory, budgetStep),
     inferenceLog: parts.inferenceLog,
+    rateLimiter: budget.redis ? new RedisRateLimiter(budget.redis) : new MemoryRateLimiter(),
     readiness: {
       notReadyReason: () => {
         if (pending.size === 0 && failures.size === 0) return undefined;

@@ -5,6 +5,8 @@ import { RedisBudgetGuard } from './redis-budget-guard.js';
 
 export interface BudgetGuardHandle {
   guard: BudgetGuard;
+  /** The shared Redis connection, when there is one: rate limits use it too. */
+  redis?: { sendCommand(args: string[]): Promise<unknown> };
   /** Resolves when the ledger can be used (Redis connected); rejects if it never will. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -28,6 +30,7 @@ export function createBudgetGuard(options: {
   ready.catch(() => {}); // reported through readiness
   return {
     guard: new RedisBudgetGuard(client, guardOptions),
+    redis: client,
     ready,
     async close() {
       if (client.isOpen) await client.quit();

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { SluiceError } from '../../adapters/spec/index.js';
 import type { InferenceLog, InferenceRow } from '../store/inference-log.js';
 import type { KeyStore } from '../auth/key-store.js';
-import { RateLimiter } from '../auth/rate-limiter.js';
+import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { SluiceMetrics } from '../metrics/metrics.js';
 import type { ModelDirectory } from '../pipeline/candidate-plan.js';
 import type { ChatPipeline } from '../pipeline/chat-pipeline.js';
@@ -41,6 +41,7 @@ export interface AppDependencies {
   inferenceLog?: InferenceLog;
   /** The vector store's pipeline (`x-sluice-store`, /v1/vector/search); without it both answer 503. */
   vectors?: VectorPipeline;
+  rateLimiter: RateLimiter;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -71,7 +72,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey));
 
   const v1 = express.Router();
-  v1.use(authMiddleware(deps.keys, new RateLimiter()));
+  v1.use(authMiddleware(deps.keys, deps.rateLimiter));
   v1.get('/models', listModelsRoute(deps.directory, deps.autoAliases));
   v1.get('/models/:model', getModelRoute(deps.directory));
   v1.post('/chat/completions', json, chatCompletionsRoute(deps.chat, deps.metrics));

@@ -18,7 +18,7 @@ export function bearerToken(request: Request): string | undefined {
 
 /** Bearer key → tenant, then the tenant's rate limit. Keys are compared by hash, never logged. */
 export function authMiddleware(keys: KeyStore, limiter: RateLimiter) {
-  return (request: Request, response: Response, next: NextFunction) => {
+  return async (request: Request, response: Response, next: NextFunction) => {
     const state = stateOf(response);
     if (keys.isOpen) {
       state.tenant = OPEN_TENANT;
@@ -32,7 +32,7 @@ export function authMiddleware(keys: KeyStore, limiter: RateLimiter) {
     if (!tenant) throw new SluiceError('unauthenticated', 'Incorrect API key provided.');
     state.tenant = tenant;
     if (tenant.rateLimitRpm) {
-      const verdict = limiter.take(tenant.id, tenant.rateLimitRpm);
+      const verdict = await limiter.take(tenant.id, tenant.rateLimitRpm);
       if (!verdict.allowed) {
         throw new SluiceError('rate-limited', `Rate limit reached for key "${tenant.name}": ${tenant.rateLimitRpm} requests per minute.`, {
           retryAfterSeconds: verdict.retryAfterSeconds,
