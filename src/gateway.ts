@@ -73,6 +73,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     : undefined;
   const budget = createBudgetGuard({
     redisUrl: config.storage.redis_url,
+    onConnectionError: (error) => logger.warn({ err: error.message }, 'redis connection trouble'),
     timeZone: config.budget.time_zone,
     thresholds: config.budget.soft_thresholds,
     defaultHoldTtlSeconds: config.budget.reservation_ttl_seconds,

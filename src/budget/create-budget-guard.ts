@@ -22,10 +22,15 @@ export function createBudgetGuard(options: {
   thresholds: readonly number[];
   defaultHoldTtlSeconds: number;
   onThreshold: (crossing: ThresholdCrossing) => void;
+  /** Connection trouble (the client reconnects by itself); an unlistened 'error' would kill the process. */
+  onConnectionError: (error: Error) => void;
 }): BudgetGuardHandle {
   const guardOptions = { timeZone: options.timeZone, thresholds: options.thresholds, onThreshold: options.onThreshold, defaultHoldTtlSeconds: options.defaultHoldTtlSeconds };
   if (!options.redisUrl) return { guard: new MemoryBudgetGuard(guardOptions), ready: Promise.resolve(), close: async () => {} };
-  const client = createClient({ url: options.redisUrl });
+  // While Redis is away, commands fail at once instead of queueing: a request must not hang on
+  // the ledger (it is refused as unpayable) and the client keeps reconnecting in the background.
+  const client = createClient({ url: options.redisUrl, disableOfflineQueue: true });
+  client.on('error', options.onConnectionError);
   const ready = client.connect().then(() => undefined);
   ready.catch(() => {}); // reported through readiness
   return {
@@ -33,7 +38,8 @@ export function createBudgetGuard(options: {
     redis: client,
     ready,
     async close() {
-      if (client.isOpen) await client.quit();
+      if (client.isReady) await client.quit();
+      else if (client.isOpen) client.destroy(); // reconnecting: nothing to flush
     },
   };
 }

@@ -31,10 +31,16 @@ export class BudgetStep {
 
   async reserve(tenant: Tenant, model: ModelConfig | undefined, estimateUsd: number, requestId: string): Promise<Hold> {
     if (!model || estimateUsd <= 0) return FREE;
-    const outcome = await this.guard.reserve(this.scopesFor(tenant, model), estimateUsd, {
-      requestId,
-      ttlSeconds: this.config.reservation_ttl_seconds,
-    });
+    let outcome: Awaited<ReturnType<BudgetGuard['reserve']>>;
+    try {
+      outcome = await this.guard.reserve(this.scopesFor(tenant, model), estimateUsd, {
+        requestId,
+        ttlSeconds: this.config.reservation_ttl_seconds,
+      });
+    } catch (error) {
+      // No ledger, no paid call: the cap is never crossed blind. Free (local) candidates still run.
+      throw new SluiceError('upstream-unavailable', `the budget ledger is unreachable, so '${model.id}' cannot be paid for: ${(error as Error).message}`, { cause: error });
+    }
     if (outcome.ok) return outcome.reservation;
     const { refusal } = outcome;
     throw new SluiceError(

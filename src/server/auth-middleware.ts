@@ -32,7 +32,9 @@ export function authMiddleware(keys: KeyStore, limiter: RateLimiter) {
     if (!tenant) throw new SluiceError('unauthenticated', 'Incorrect API key provided.');
     state.tenant = tenant;
     if (tenant.rateLimitRpm) {
-      const verdict = await limiter.take(tenant.id, tenant.rateLimitRpm);
+      // A rate limit protects capacity, not money: if its shared store is away, let the request
+      // through (the budget ledger still refuses paid calls it cannot record).
+      const verdict = await limiter.take(tenant.id, tenant.rateLimitRpm).catch((): { allowed: true } => ({ allowed: true }));
       if (!verdict.allowed) {
         throw new SluiceError('rate-limited', `Rate limit reached for key "${tenant.name}": ${tenant.rateLimitRpm} requests per minute.`, {
           retryAfterSeconds: verdict.retryAfterSeconds,
