@@ -1,3 +1,4 @@
+import { kindForHttpStatus, retryAfterSeconds } from '../shared/http-failure.js';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { SluiceError } from '../spec/index.js';
 import type { ErrorDetail, ErrorKind } from '../spec/index.js';
@@ -61,15 +62,6 @@ export function fromErrorBody(body: AnthropicErrorBody, backendId: string): Slui
   return new SluiceError(kindForType(body.type, message), `${backendId}: ${message}`, detailFor(message, {}));
 }
 
-/** `retry-after` as whole seconds: a number of seconds or an HTTP date. */
-export function retryAfterSeconds(header: string | null | undefined): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
 function fromApiError(error: APIError, backendId: string): SluiceError {
   const body = (error.error as { error?: AnthropicErrorBody } | undefined)?.error;
   const message = error.apiMessage ?? body?.message ?? error.message;
@@ -87,13 +79,9 @@ function fromApiError(error: APIError, backendId: string): SluiceError {
 }
 
 function kindForStatus(status: number, message: string): ErrorKind {
-  if (status === 401 || status === 402 || status === 403 || status === 404) return 'upstream-rejected';
-  if (status === 408 || status === 504) return 'timeout';
-  if (status === 413) return 'payload-too-large';
-  if (status === 429) return 'rate-limited';
-  if (status >= 500) return 'upstream-unavailable'; // 529 overloaded included
-  if (CREDIT_EXHAUSTED.test(message)) return 'upstream-rejected';
-  return 'invalid-request';
+  const kind = kindForHttpStatus(status);
+  // Anthropic reports an empty credit balance as a 400: our account, not the caller's request.
+  return kind === 'invalid-request' && CREDIT_EXHAUSTED.test(message) ? 'upstream-rejected' : kind;
 }
 
 function kindForType(type: string | undefined, message: string): ErrorKind {

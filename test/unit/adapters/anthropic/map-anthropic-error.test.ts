@@ -1,6 +1,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { fromErrorBody, mapAnthropicError, retryAfterSeconds } from '../../../../adapters/anthropic/map-anthropic-error.js';
+import { fromErrorBody, mapAnthropicError } from '../../../../adapters/anthropic/map-anthropic-error.js';
+import { retryAfterSeconds } from '../../../../adapters/shared/http-failure.js';
 import { SluiceError } from '../../../../adapters/spec/index.js';
 
 /** What the SDK builds from a real error response. */
