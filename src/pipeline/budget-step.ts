@@ -8,6 +8,19 @@ export type Hold = Pick<Reservation, 'settle' | 'release'>;
 
 const FREE: Hold = { settle: async () => false, release: async () => false };
 
+/** Runs one attempt under its hold: settled with the real cost when it answers, released when it fails. */
+export async function underHold<T>(hold: Hold, run: () => Promise<T>, costUsdOf: (result: T) => number): Promise<T> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    await hold.release();
+    throw error;
+  }
+  await hold.settle(costUsdOf(result));
+  return result;
+}
+
 /**
  * Step 8 of the request flow, before the call: reserve the most a paid model can cost in every
  * scope that caps it (global, the caller's key, the model), atomically. A refusal is a

@@ -3,7 +3,7 @@ import { SluiceError } from '../../adapters/spec/index.js';
 export type { AnswerMeta } from './answer-meta.js';
 import type { Tenant } from '../auth/tenant.js';
 import { chatCostUsd, maxChatCostUsd } from '../budget/price-table.js';
-import type { BudgetStep, Hold } from './budget-step.js';
+import { underHold, type BudgetStep, type Hold } from './budget-step.js';
 import { requiredCapabilities, type Candidate } from '../routing/candidates.js';
 import type { ModelDirectory } from './candidate-plan.js';
 import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
@@ -33,26 +33,21 @@ export class ChatPipeline {
     const plan = this.directory.plan(request.model, requiredCapabilities(request), context.tenant, request);
     const success = await runChain(
       plan.chain,
-      async (candidate) => {
-        const hold = await this.reserve(request, candidate, context);
-        try {
-          const answer = await this.adapterFor(candidate).chat!(upstream(request, candidate), callOptions(this.directory, candidate, context));
-          const text = answer.choices.map((choice) => choice.message.content ?? '').join('');
-          await hold.settle(this.costOf(candidate.modelId, answer.usage ?? estimateUsage(request.messages, text)));
-          return answer;
-        } catch (error) {
-          await hold.release();
-          throw error;
-        }
-      },
+      async (candidate) =>
+        underHold(
+          await this.reserve(request, candidate, context),
+          async () => {
+            const completion = await this.adapterFor(candidate).chat!(upstream(request, candidate), callOptions(this.directory, candidate, context));
+            const outputText = outputTextOf(completion);
+            return { completion, outputText, usage: completion.usage ?? estimateUsage(request.messages, outputText) };
+          },
+          (answer) => this.costOf(candidate.modelId, answer.usage),
+        ),
       context.signal,
     );
-    const completion = success.value;
+    const { completion, outputText, usage } = success.value;
     const meta = describeAnswer(this.directory, success, plan);
-    meta.outputText = completion.choices
-      .map((choice) => choice.message.content ?? (choice.message.tool_calls ? JSON.stringify(choice.message.tool_calls) : ''))
-      .join('\n');
-    const usage = completion.usage ?? estimateUsage(request.messages, meta.outputText);
+    meta.outputText = outputText;
     return { completion, meta: this.withCost(meta, usage, completion.usage === undefined) };
   }
 
@@ -144,6 +139,13 @@ export class ChatPipeline {
     meta.isCostEstimated = isEstimated;
     return meta;
   }
+}
+
+/** What the model said, for the log and for counting tokens: text, or tool calls as JSON. */
+function outputTextOf(completion: ChatCompletion): string {
+  return completion.choices
+    .map((choice) => choice.message.content ?? (choice.message.tool_calls ? JSON.stringify(choice.message.tool_calls) : ''))
+    .join('\n');
 }
 
 function upstream(request: ChatRequest, candidate: Candidate): ChatRequest {

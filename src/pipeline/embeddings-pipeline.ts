@@ -4,7 +4,7 @@ import { embeddingCostUsd } from '../budget/price-table.js';
 import type { ModelDirectory } from './candidate-plan.js';
 import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
 import type { CallContext } from './chat-pipeline.js';
-import type { BudgetStep } from './budget-step.js';
+import { underHold, type BudgetStep } from './budget-step.js';
 import { runChain } from './run-chain.js';
 
 export interface EmbeddingsCall {
@@ -26,17 +26,13 @@ export class EmbeddingsPipeline {
       plan.chain,
       async (candidate) => {
         const model = this.directory.get(candidate.modelId);
-        const isPaid = model !== undefined && this.directory.isPaid(model.id);
-        const estimateUsd = isPaid ? embeddingCostUsd(model.price, upperBoundTokens(request.input)) : 0;
-        const hold = await this.budget.reserve(context.tenant, isPaid ? model : undefined, estimateUsd, context.requestId);
-        try {
-          const result = await this.directory.adapter(candidate.backendId).embed!({ ...request, model: candidate.upstreamModel }, callOptions(this.directory, candidate, context));
-          await hold.settle(model ? embeddingCostUsd(model.price, result.usage.prompt_tokens) : 0);
-          return result;
-        } catch (error) {
-          await hold.release();
-          throw error;
-        }
+        // A free model's price makes both figures 0, and a zero estimate holds nothing.
+        const costUsd = (tokens: number) => (model ? embeddingCostUsd(model.price, tokens) : 0);
+        return underHold(
+          await this.budget.reserve(context.tenant, model, costUsd(upperBoundTokens(request.input)), context.requestId),
+          () => this.directory.adapter(candidate.backendId).embed!({ ...request, model: candidate.upstreamModel }, callOptions(this.directory, candidate, context)),
+          (result) => costUsd(result.usage.prompt_tokens),
+        );
       },
       context.signal,
     );

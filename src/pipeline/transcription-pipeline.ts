@@ -3,7 +3,7 @@ import { audioCostUsd } from '../budget/price-table.js';
 import type { ModelDirectory } from './candidate-plan.js';
 import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
 import type { CallContext } from './chat-pipeline.js';
-import type { BudgetStep } from './budget-step.js';
+import { underHold, type BudgetStep } from './budget-step.js';
 import { runChain } from './run-chain.js';
 
 export class TranscriptionPipeline {
@@ -18,19 +18,15 @@ export class TranscriptionPipeline {
       plan.chain,
       async (candidate) => {
         const model = this.directory.get(candidate.modelId);
-        const isPaid = model !== undefined && this.directory.isPaid(model.id);
         // Compressed speech runs to about 32 kbit/s at the lowest: no upload lasts longer than that.
         const longestSeconds = request.file.data.length / 4_000;
-        const estimateUsd = isPaid ? (audioCostUsd(model.price, longestSeconds) ?? 0) : 0;
-        const hold = await this.budget.reserve(context.tenant, isPaid ? model : undefined, estimateUsd, context.requestId);
-        try {
-          const result = await this.directory.adapter(candidate.backendId).transcribe!({ ...request, model: candidate.upstreamModel }, callOptions(this.directory, candidate, context));
-          await hold.settle(model ? (audioCostUsd(model.price, result.durationSeconds ?? longestSeconds) ?? 0) : 0);
-          return result;
-        } catch (error) {
-          await hold.release();
-          throw error;
-        }
+        // A free model's price makes both figures 0, and a zero estimate holds nothing.
+        const costUsd = (seconds: number) => (model ? (audioCostUsd(model.price, seconds) ?? 0) : 0);
+        return underHold(
+          await this.budget.reserve(context.tenant, model, costUsd(longestSeconds), context.requestId),
+          () => this.directory.adapter(candidate.backendId).transcribe!({ ...request, model: candidate.upstreamModel }, callOptions(this.directory, candidate, context)),
+          (result) => costUsd(result.durationSeconds ?? longestSeconds),
+        );
       },
       context.signal,
     );
