@@ -13,12 +13,14 @@ export class ConfigError extends Error {
 
 export const DEFAULT_CONFIG_PATH = 'config/sluice.yaml';
 
+/** `models[2].fallback[0]` — a field's path as config errors and OpenAI's `param` both write it. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
 /** `models[2].fallback[0]: unknown model "gpt-5x"` — one line per issue, naming the field. */
 export function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
-    .join('');
-  return `${path || '(root)'}: ${issue.message}`;
+  return `${fieldPath(issue.path) || '(root)'}: ${issue.message}`;
 }
 
 export function parseConfig(raw: unknown): Config {

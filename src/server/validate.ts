@@ -1,12 +1,6 @@
 import type { z } from 'zod';
 import { SluiceError } from '../../adapters/spec/index.js';
-
-/** `messages[0].content` — the dotted form OpenAI uses in `param`. */
-export function paramPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
-    .join('');
-}
+import { fieldPath } from '../config/load.js';
 
 /** Parses with a zod schema; the first issue becomes a 400 naming the field. */
 export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
@@ -35,10 +29,10 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
 
 function issueToError(issue: z.core.$ZodIssue, body: unknown): SluiceError {
   if (issue.code === 'unrecognized_keys') {
-    const param = paramPath([...issue.path, issue.keys[0]]);
+    const param = fieldPath([...issue.path, issue.keys[0]]);
     return new SluiceError('invalid-request', `Unrecognized request argument supplied: ${param}`, { param });
   }
-  const param = paramPath(issue.path);
+  const param = fieldPath(issue.path);
   const where = param ? `'${param}'` : 'the request body';
   // An absent discriminator (`messages[0].role`) fails as a union: missing too, as OpenAI words it.
   if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(body, issue.path) === undefined) {
