@@ -2,6 +2,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Adapter, AdapterFactory, CallOptions, Capability, TranscriptionRequest, TranscriptionResult } from '../spec/index.js';
 import { SluiceError } from '../spec/index.js';
+import { parseBackendOptions } from '../shared/backend-options.js';
+import { kindForHttpStatus, retryAfterSeconds } from '../shared/http-failure.js';
 import { SidecarProcess } from './sidecar-process.js';
 
 const optionsSchema = z.strictObject({
@@ -32,11 +34,7 @@ interface SidecarTranscript {
  * later in the chain can answer.
  */
 export const createSidecarAdapter: AdapterFactory = (settings) => {
-  const parsed = optionsSchema.safeParse(settings.options);
-  if (!parsed.success) {
-    throw new Error(`backends.${settings.id}.options: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-  }
-  const options = parsed.data;
+  const options = parseBackendOptions(optionsSchema, settings.id, settings.options);
   const log = settings.log ?? (() => {});
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(path));
   const supervised = settings.baseUrl
@@ -112,11 +110,31 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
   return adapter;
 };
 
+interface SidecarErrorBody {
+  error?: { message?: unknown; param?: unknown; code?: unknown };
+}
+
+/**
+ * A sidecar answer other than 2xx, through the status table every HTTP backend shares. The
+ * sidecar speaks OpenAI's error shape, so its message, param and code reach the caller as they
+ * are when the mistake is the caller's (an undecodable upload, an unknown language); anything
+ * else is the sidecar's failure and names the backend.
+ */
 async function sidecarError(backendId: string, response: Response): Promise<SluiceError> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string; param?: string; code?: string } } | undefined;
-  const message = body?.error?.message ?? `HTTP ${response.status}`;
-  if (response.status >= 400 && response.status < 500) {
-    return new SluiceError('invalid-request', message, { param: body?.error?.param ?? 'file', code: body?.error?.code, upstreamStatus: 400 });
-  }
-  return new SluiceError('upstream-unavailable', `${backendId}: ${message}`, { upstreamStatus: response.status });
+  const body = (await response.json().catch(() => undefined)) as SidecarErrorBody | undefined;
+  const kind = kindForHttpStatus(response.status);
+  const sidecarMessage = textOf(body?.error?.message);
+  const isCallersMistake = kind === 'invalid-request' || kind === 'payload-too-large';
+  const message = isCallersMistake && sidecarMessage ? sidecarMessage : `${backendId}: ${sidecarMessage ?? `HTTP ${response.status}`}`;
+  const detail = {
+    param: textOf(body?.error?.param),
+    code: textOf(body?.error?.code),
+    upstreamStatus: response.status,
+    retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')),
+  };
+  return new SluiceError(kind, message, Object.fromEntries(Object.entries(detail).filter(([, value]) => value !== undefined)));
+}
+
+function textOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
