@@ -1,5 +1,7 @@
-import { nodeHttpFetch } from '../shared/node-http-fetch.js';
 import Anthropic from '@anthropic-ai/sdk';
+import { z } from 'zod';
+import { parseBackendOptions } from '../shared/backend-options.js';
+import { nodeHttpFetch } from '../shared/node-http-fetch.js';
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { SluiceError } from '../spec/index.js';
 import type {
@@ -16,23 +18,35 @@ import { mapAnthropicError } from './map-anthropic-error.js';
 import { toAnthropicRequest } from './openai-to-anthropic.js';
 
 const CAPABILITIES: readonly Capability[] = ['chat', 'stream', 'tools', 'json', 'vision'];
-const FALLBACK_MAX_TOKENS = 4096;
-// Passed explicitly so the SDK never falls back to reading ANTHROPIC_BASE_URL itself:
-// src/config is the one reader of the environment.
 const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+/** `backends.<id>.options` of an `anthropic` backend. Strict: a misspelt option is an error. */
+const optionsSchema = z.strictObject({
+  /** `max_tokens` when the request sets none: Anthropic requires one. */
+  default_max_tokens: z.number().int().positive().default(4096),
+});
 
 /**
  * Claude through the official SDK. Requests and answers are translated both ways
  * (openai-to-anthropic, anthropic-to-openai); every failure leaves as a SluiceError.
- * `options.default_max_tokens` fills `max_tokens`, which Anthropic requires.
+ * Everything the client sends comes from the backend's config entry: every option the SDK would
+ * otherwise fill from the environment (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN
+ * — a second `Authorization` — ANTHROPIC_LOG, the OpenTelemetry switches) is passed, `null` where
+ * unset. The one variable no option can keep unread is ANTHROPIC_CUSTOM_HEADERS.
  */
 export const createAnthropicAdapter: AdapterFactory = (settings) => {
+  const options = parseBackendOptions(optionsSchema, settings.id, settings.options);
   // Without a key the SDK would go looking for credentials (environment, profile files):
   // no key means no client, and every call is rejected so the chain moves on.
   const client = settings.apiKey
     ? new Anthropic({
         apiKey: settings.apiKey,
+        authToken: null,
+        webhookKey: null,
         baseURL: settings.baseUrl ?? ANTHROPIC_BASE_URL,
+        logLevel: 'warn', // the SDK's own default, given so that ANTHROPIC_LOG is not read
+        // Sluice sets up no OpenTelemetry: the SDK neither records spans nor forwards trace context.
+        openTelemetry: { propagation: false, traces: false },
         maxRetries: 0, // fallback belongs to the gateway
         timeout: settings.timeoutMs,
         fetch: nodeHttpFetch,
@@ -41,7 +55,7 @@ export const createAnthropicAdapter: AdapterFactory = (settings) => {
         defaultHeaders: { 'x-api-key': settings.apiKey, authorization: null },
       })
     : undefined;
-  const defaultMaxTokens = positiveInteger(settings.options.default_max_tokens) ?? FALLBACK_MAX_TOKENS;
+  const defaultMaxTokens = options.default_max_tokens;
   const fail = (error: unknown, call: CallOptions) => mapAnthropicError(error, settings.id, call.signal);
 
   const requireClient = (): Anthropic => {
@@ -143,10 +157,6 @@ function sumUsage(usages: (Usage | undefined)[]): Usage | undefined {
       ? { prompt_tokens_details: { cached_tokens: total((usage) => usage.prompt_tokens_details?.cached_tokens ?? 0) } }
       : {}),
   };
-}
-
-function positiveInteger(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 function nowSeconds(): number {

@@ -1,7 +1,8 @@
 import OpenAI, { toFile } from 'openai';
+import { z } from 'zod';
 import type {
-  Adapter,
   AdapterFactory,
+  AdapterSettings,
   CallOptions,
   Capability,
   ChatCompletion,
@@ -13,26 +14,45 @@ import type {
   TranscriptionResult,
 } from '../spec/index.js';
 import { SluiceError } from '../spec/index.js';
+import { parseBackendOptions } from '../shared/backend-options.js';
 import { nodeHttpFetch } from '../shared/node-http-fetch.js';
 import { mapOpenAIError } from './map-openai-error.js';
 
-const ALL: Capability[] = ['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe'];
+/** What this adapter's code implements. Which of these a model offers is said by its config entry. */
+const CAPABILITIES: readonly Capability[] = ['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe'];
+const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+/** `backends.<id>.options` of an `openai` / `openai-compatible` backend. Strict: a misspelt option is an error. */
+const optionsSchema = z.strictObject({
+  /** Sent as `OpenAI-Organization`: for an OpenAI key that belongs to several organisations. */
+  organization: z.string().min(1).optional(),
+  /** Sent as `OpenAI-Project`. */
+  project: z.string().min(1).optional(),
+});
 
 /**
  * Any server that speaks the OpenAI protocol: OpenAI itself, DeepSeek, vLLM, llama.cpp's
- * server, Ollama, OpenRouter. `options.capabilities` narrows what the backend offers
- * (DeepSeek has no embeddings or transcription).
+ * server, Ollama, OpenRouter. Everything the client sends comes from the backend's config
+ * entry: every option the SDK would otherwise fill from the environment (OPENAI_BASE_URL,
+ * OPENAI_API_KEY, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_ADMIN_KEY, OPENAI_LOG) is passed,
+ * `null` where unset, so an operator's OpenAI organisation never reaches DeepSeek. The one
+ * variable no option can keep unread is OPENAI_CUSTOM_HEADERS (extra headers on every call).
  */
 export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
+  const options = parseBackendOptions(optionsSchema, settings.id, settings.options);
   const client = new OpenAI({
+    // A keyless server (a local vLLM or Ollama) still gets a key: without one the SDK refuses.
     apiKey: settings.apiKey ?? 'sluice-no-key',
-    baseURL: settings.baseUrl,
+    adminAPIKey: null,
+    baseURL: baseUrlOf(settings),
+    organization: options.organization ?? null,
+    project: options.project ?? null,
+    webhookSecret: null,
+    logLevel: 'warn', // the SDK's own default, given so that OPENAI_LOG is not read
     maxRetries: 0, // fallback belongs to the gateway
     timeout: settings.timeoutMs,
     fetch: nodeHttpFetch,
   });
-  const listed = settings.options.capabilities as Capability[] | undefined;
-  const capabilities = new Set<Capability>(listed ?? ALL);
   const fail = (error: unknown) => mapOpenAIError(error, settings.id);
   const requestOptions = (call: CallOptions) => ({
     signal: call.signal,
@@ -40,10 +60,10 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
     headers: { 'x-request-id': call.requestId },
   });
 
-  const adapter: Adapter = {
+  return {
     id: settings.id,
     location: 'vendor',
-    capabilities,
+    capabilities: new Set(CAPABILITIES),
 
     async chat(request: ChatRequest, call: CallOptions): Promise<ChatCompletion> {
       try {
@@ -122,9 +142,14 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
 
     async close() {},
   };
-  for (const capability of ALL) if (!capabilities.has(capability)) removeMethodFor(adapter, capability);
-  return adapter;
 };
+
+/** OpenAI's own URL only for the `openai` type: any other server without a URL is a config mistake. */
+function baseUrlOf(settings: AdapterSettings): string {
+  if (settings.baseUrl) return settings.baseUrl;
+  if (settings.type === 'openai') return OPENAI_BASE_URL;
+  throw new Error(`backends.${settings.id}.base_url: required for a ${settings.type} backend`);
+}
 
 interface VerboseTranscription {
   text: string;
@@ -141,9 +166,4 @@ function toTranscriptionResult(response: VerboseTranscription, model: string): T
       ? response.segments.map((segment, index) => ({ ...segment, id: segment.id ?? index }))
       : [{ id: 0, start: 0, end: duration ?? 0, text: response.text }];
   return { model, text: response.text, language: response.language, durationSeconds: duration, segments, words: response.words };
-}
-
-function removeMethodFor(adapter: Adapter, capability: Capability): void {
-  const method = { chat: 'chat', stream: 'chatStream', embed: 'embed', transcribe: 'transcribe' }[capability as string];
-  if (method) delete (adapter as unknown as Record<string, unknown>)[method];
 }

@@ -62,7 +62,7 @@ export async function startTestGateway(patch: (raw: Record<string, any>) => void
     backends: {
       openai: { type: 'openai', base_url: openai.url, api_key: openai.apiKey, timeout_ms: 10_000 },
       'openai-impatient': { type: 'openai', base_url: openai.url, api_key: openai.apiKey, timeout_ms: 300 },
-      deepseek: { type: 'openai-compatible', base_url: deepseek.url, api_key: deepseek.apiKey, options: { capabilities: ['chat', 'stream', 'tools', 'json'] } },
+      deepseek: { type: 'openai-compatible', base_url: deepseek.url, api_key: deepseek.apiKey },
       anthropic: { type: 'anthropic', base_url: anthropic.url, api_key: anthropic.apiKey },
     },
     models: testModels(),
