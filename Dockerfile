@@ -11,7 +11,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY adapters ./adapters
-RUN ./node_modules/.bin/tsc -p tsconfig.json && npm prune --omit=dev
+COPY scripts/prune-native-builds.sh scripts/check-native-runtimes.mjs ./scripts/
+# The lock brings every platform's llama.cpp and onnxruntime builds (CUDA, Vulkan, ARM, macOS,
+# Windows; ~900 MB): only the one for the platform this stage runs on (--platform) is kept, and
+# checked to load. After npm prune, which may put missing optional packages back.
+RUN ./node_modules/.bin/tsc -p tsconfig.json && npm prune --omit=dev && scripts/prune-native-builds.sh
 
 # ---- runtime
 FROM node:20-bookworm-slim

@@ -27,6 +27,15 @@ if ! stamp_ok node_modules/.sluice-setup "$npm_hash"; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_hash" > node_modules/.sluice-setup
 fi
+# The lock holds every platform's llama.cpp and onnxruntime builds (CUDA, Vulkan, ARM, macOS,
+# Windows): ~900 MB this machine never loads. npm cannot leave them out (the ARM builds claim x64
+# too), so they go after the install; a no-op when already gone. Should a runtime then fail to
+# load, the stamp goes with it and the next run installs afresh.
+if ! scripts/prune-native-builds.sh; then
+  rm -f node_modules/.sluice-setup
+  echo "setup: a native runtime does not load after pruning; run make setup again to reinstall node_modules" >&2
+  exit 1
+fi
 
 # 3. The sidecar's virtual environment (also holds the OpenAI Python SDK for the compat tests).
 venv=python-sidecar/.venv
