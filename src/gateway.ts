@@ -91,7 +91,8 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   });
   const directory = new ModelDirectory(config, adapters);
   const embeddings = new EmbeddingsPipeline(directory, budgetStep);
-  const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'));
+  const grantableModels = new Set([...config.models.map((model) => model.id), ...config.routing.auto_aliases, '*']);
+  const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'), grantableModels);
   if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');
 
   const pending = new Set<string>();
@@ -144,7 +145,21 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     },
     passthrough:
       passthroughBackend?.base_url && adapters.has(config.passthrough.backend)
-        ? { backendId: config.passthrough.backend, baseUrl: passthroughBackend.base_url, apiKey: passthroughBackend.api_key, timeoutMs: passthroughBackend.timeout_ms }
+        ? {
+            backendId: config.passthrough.backend,
+            baseUrl: passthroughBackend.base_url,
+            apiKey: passthroughBackend.api_key,
+            timeoutMs: passthroughBackend.timeout_ms,
+            organization: stringOption(passthroughBackend.options.organization),
+            project: stringOption(passthroughBackend.options.project),
+            models: config.models,
+            budget: budgetStep,
+            limits: { maxBytes: config.server.json_limit_bytes, maxDepth: config.server.json_max_depth, maxObjectKeys: config.server.json_max_object_keys },
+            onCharge: (charge) => {
+              if (charge.modelId && charge.costUsd) metrics.costUsd.inc({ route: config.passthrough.backend, model: charge.modelId }, charge.costUsd);
+              logger.info({ requestId: charge.requestId, tenant: charge.tenantId, path: charge.path, model: charge.modelId, costUsd: charge.costUsd, isEstimated: charge.isEstimated, error: charge.error, uncharged: charge.uncharged }, 'passthrough charge');
+            },
+          }
         : undefined,
     autoAliases: config.routing.auto_aliases,
     limits: { jsonBytes: config.server.json_limit_bytes, uploadBytes: config.server.body_limit_bytes },
@@ -178,4 +193,9 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
       await budget.close();
     },
   };
+}
+
+/** A backend option that must be a string (`organization`, `project`); anything else is left out. */
+function stringOption(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }

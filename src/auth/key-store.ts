@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TenantKeyConfig } from '../config/schema.js';
-import type { Tenant } from './tenant.js';
+import { EVERY_PASSTHROUGH_PATH, type Tenant } from './tenant.js';
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -16,10 +16,24 @@ export interface StoredKey {
   allowed_models?: string[];
   monthly_budget_usd?: number;
   rate_limit_rpm?: number;
+  /** Passthrough grants (`/v1/files`, `POST /v1/responses`); none when absent. */
+  passthrough_paths?: string[];
   created_at?: string;
 }
 
-export const MASTER_TENANT: Tenant = Object.freeze({ id: 'master', name: 'master' });
+/** The operator's own key: every model and every passthrough path. */
+export const MASTER_TENANT: Tenant = Object.freeze({ id: 'master', name: 'master', passthroughPaths: EVERY_PASSTHROUGH_PATH });
+
+/** A key request the store refuses, naming the field at fault (`allowed_models[1]`). */
+export class KeyRequestError extends Error {
+  constructor(
+    message: string,
+    readonly param: string,
+  ) {
+    super(message);
+    this.name = 'KeyRequestError';
+  }
+}
 
 /**
  * Virtual keys by hash: those in the config file plus those made through the admin API,
@@ -29,12 +43,21 @@ export class KeyStore {
   private readonly fromConfig: StoredKey[];
   private created: StoredKey[];
 
+  /**
+   * @param grantableModels what `allowed_models` may name: the configured model ids, the routing
+   *   aliases and `*`. The config schema checks its own keys against the same set.
+   */
   constructor(
     configKeys: readonly TenantKeyConfig[],
     private readonly masterKey: string | undefined,
     private readonly file: string | undefined,
+    private readonly grantableModels: ReadonlySet<string>,
   ) {
-    this.fromConfig = configKeys.map((key) => ({ ...key, allowed_models: key.allowed_models && [...key.allowed_models] }));
+    this.fromConfig = configKeys.map((key) => ({
+      ...key,
+      allowed_models: key.allowed_models && [...key.allowed_models],
+      passthrough_paths: key.passthrough_paths && [...key.passthrough_paths],
+    }));
     this.created = file ? readKeys(file) : [];
   }
 
@@ -64,7 +87,12 @@ export class KeyStore {
 
   /** Makes a key; the plaintext is returned once and never stored. */
   create(request: Omit<StoredKey, 'key_sha256' | 'prefix' | 'created_at'>): { key: string; record: StoredKey } {
-    if (this.list().some((key) => key.name === request.name)) throw new Error(`a key named "${request.name}" exists`);
+    if (this.list().some((key) => key.name === request.name)) throw new KeyRequestError(`a key named "${request.name}" exists`, 'name');
+    request.allowed_models?.forEach((name, position) => {
+      if (!this.grantableModels.has(name)) {
+        throw new KeyRequestError(`allowed_models[${position}]: "${name}" is not a configured model, routing alias or "*"`, `allowed_models[${position}]`);
+      }
+    });
     const key = `sk-sluice-${randomBytes(24).toString('base64url')}`;
     const record: StoredKey = { ...request, key_sha256: sha256Hex(key), prefix: key.slice(0, 14), created_at: new Date().toISOString() };
     this.created = [...this.created, record];
@@ -105,5 +133,6 @@ function toTenant(key: StoredKey): Tenant {
     allowedModels: key.allowed_models ? new Set(key.allowed_models) : undefined,
     monthlyBudgetUsd: key.monthly_budget_usd,
     rateLimitRpm: key.rate_limit_rpm,
+    passthroughPaths: key.passthrough_paths,
   };
 }

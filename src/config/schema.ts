@@ -38,13 +38,27 @@ const model = z.strictObject({
   description: z.string().optional(),
 });
 
+/**
+ * A passthrough path a key may use: `[METHOD ]/v1[/segment…]`, e.g. `/v1/files` or `POST /v1/responses`.
+ * Segments are plain (no dot segments, no percent-encoding), as the normalised request path is.
+ */
+export const passthroughGrant = z
+  .string()
+  .regex(
+    /^(?:(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) )?\/v1(?:\/[A-Za-z0-9_~:@-][A-Za-z0-9._~:@-]*)*$/,
+    'must be a path prefix under /v1 with an optional method, e.g. "/v1/files" or "POST /v1/responses"',
+  );
+
 const tenantKey = z.strictObject({
   name: z.string().min(1),
   /** sha256 of the key, hex; the key itself is never stored. */
   key_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character lowercase hex sha256'),
+  /** Configured model ids, routing aliases (`auto`) or `*`; checked against `models` below. */
   allowed_models: z.array(z.string()).optional(),
   monthly_budget_usd: z.number().nonnegative().optional(),
   rate_limit_rpm: z.number().int().positive().optional(),
+  /** Passthrough paths this key may use; none when left out (deny by default). */
+  passthrough_paths: z.array(passthroughGrant).optional(),
 });
 
 export const configSchema = z
@@ -84,7 +98,11 @@ export const configSchema = z
       .prefault({}),
     passthrough: z
       .strictObject({
-        /** The backend any other /v1/* path is proxied to. */
+        /**
+         * The backend any other /v1/* path is proxied to, for callers granted it (a key's
+         * `passthrough_paths`; SECURITY.md). Its `options.organization` / `options.project`, when
+         * set, are the only OpenAI-Organization / OpenAI-Project headers sent.
+         */
         backend: z.string().default('openai'),
       })
       .prefault({}),
@@ -137,6 +155,16 @@ export const configSchema = z
     config.models.forEach((entry, index) => {
       if (seen.has(entry.id)) context.addIssue({ code: 'custom', path: ['models', index, 'id'], message: `duplicate model "${entry.id}"` });
       seen.add(entry.id);
+    });
+    // A misspelt allowed model would silently allow nothing, or something else once a model by
+    // that name is added; say so at start instead.
+    const grantable = new Set([...modelIds, ...config.routing.auto_aliases, '*']);
+    config.auth.keys.forEach((key, index) => {
+      key.allowed_models?.forEach((name, position) => {
+        if (!grantable.has(name)) {
+          context.addIssue({ code: 'custom', path: ['auth', 'keys', index, 'allowed_models', position], message: `"${name}" is not a configured model, routing alias or "*"` });
+        }
+      });
     });
     for (const [tierName, chain] of Object.entries(config.routing.tiers)) {
       chain?.forEach((id, position) => {

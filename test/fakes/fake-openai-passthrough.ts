@@ -1,5 +1,6 @@
-// Endpoints Sluice does not implement but passes through to OpenAI unchanged: files, moderations and the
-// Responses API (JSON and its `event:` framed stream). Simple, but shaped like OpenAI's answers.
+// Endpoints Sluice does not implement but passes through to OpenAI: files, moderations, legacy completions
+// and the Responses API (JSON and its `event:` framed stream). Simple, but shaped like OpenAI's answers,
+// down to the headers OpenAI's edge adds that must not reach Sluice's callers (see vendorEdgeHeaders).
 import { messageText } from './fake-openai-chat.js';
 import { contentPieces } from './fake-openai-chat-stream.js';
 import { applyCommonScenario } from './fake-openai-scenarios.js';
@@ -15,6 +16,18 @@ import {
   type Exchange,
   type MultipartForm,
 } from './fake-openai-wire.js';
+
+/**
+ * What api.openai.com adds to its answers besides the API headers: the organisation and project the
+ * key belongs to, Cloudflare's bot-management cookie, and statements about its own origin.
+ */
+export const vendorEdgeHeaders: Readonly<Record<string, string>> = {
+  'openai-organization': 'org-fake-owner',
+  'openai-project': 'proj_fake_owner',
+  'set-cookie': '__cf_bm=fake-bot-cookie; path=/; domain=.api.openai.com; HttpOnly; Secure; SameSite=None',
+  'alt-svc': 'h3=":443"; ma=86400',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
+};
 
 export interface FileObject {
   id: string;
@@ -46,7 +59,7 @@ export function handleFileUpload(exchange: Exchange, form: MultipartForm | undef
     status_details: null,
   };
   store.push(created);
-  sendJson(exchange, 200, created);
+  sendJson(exchange, 200, created, vendorEdgeHeaders);
 }
 
 export function handleFileList(exchange: Exchange, store: FileObject[]): void {
@@ -71,20 +84,25 @@ export function handleModeration(exchange: Exchange, body: unknown): void {
   const texts = (Array.isArray(body.input) ? body.input : [body.input]).map((item) =>
     typeof item === 'string' ? item : isRecord(item) && typeof item.text === 'string' ? item.text : '',
   );
-  sendJson(exchange, 200, {
-    id: newId('modr-'),
-    model: typeof body.model === 'string' ? body.model : 'omni-moderation-latest',
-    results: texts.map((text) => {
-      const isViolent = /\bkill/i.test(text);
-      const flagged = (category: string) => category === 'violence' && isViolent;
-      return {
-        flagged: isViolent,
-        categories: Object.fromEntries(moderationCategories.map((category) => [category, flagged(category)])),
-        category_scores: Object.fromEntries(moderationCategories.map((category) => [category, flagged(category) ? 0.97 : 0.0001])),
-        category_applied_input_types: Object.fromEntries(moderationCategories.map((category) => [category, ['text']])),
-      };
-    }),
-  });
+  sendJson(
+    exchange,
+    200,
+    {
+      id: newId('modr-'),
+      model: typeof body.model === 'string' ? body.model : 'omni-moderation-latest',
+      results: texts.map((text) => {
+        const isViolent = /\bkill/i.test(text);
+        const flagged = (category: string) => category === 'violence' && isViolent;
+        return {
+          flagged: isViolent,
+          categories: Object.fromEntries(moderationCategories.map((category) => [category, flagged(category)])),
+          category_scores: Object.fromEntries(moderationCategories.map((category) => [category, flagged(category) ? 0.97 : 0.0001])),
+          category_applied_input_types: Object.fromEntries(moderationCategories.map((category) => [category, ['text']])),
+        };
+      }),
+    },
+    vendorEdgeHeaders,
+  );
 }
 
 export async function handleResponses(exchange: Exchange, body: unknown): Promise<void> {
@@ -132,9 +150,10 @@ export async function handleResponses(exchange: Exchange, body: unknown): Promis
     metadata: {},
   });
   if (body.stream !== true) {
-    sendJson(exchange, 200, response('completed', text));
+    sendJson(exchange, 200, response('completed', text), vendorEdgeHeaders);
     return;
   }
+  for (const [name, value] of Object.entries(vendorEdgeHeaders)) exchange.response.setHeader(name, value);
   const stream = openEventStream(exchange);
   let sequenceNumber = 0;
   const emit = (type: string, payload: Record<string, unknown>) => stream.event(type, { type, sequence_number: sequenceNumber++, ...payload });
@@ -149,6 +168,44 @@ export async function handleResponses(exchange: Exchange, body: unknown): Promis
   emit('response.output_item.done', { output_index: 0, item: messageItem(messageId, 'completed', text) });
   emit('response.completed', { response: response('completed', text) });
   stream.end();
+}
+
+/**
+ * Legacy `POST /v1/completions`: echoes the prompt, cut to `max_tokens` words (16 by default, as
+ * OpenAI's), one choice per `n`. Streams end with a usage chunk only when `stream_options.include_usage`
+ * asks for one, as OpenAI's do.
+ */
+export async function handleCompletions(exchange: Exchange, body: unknown): Promise<void> {
+  if (!isRecord(body)) throw invalidRequest('Invalid body: expected a JSON object.');
+  if (!(await applyCommonScenario(exchange, body.model))) return;
+  if (typeof body.model !== 'string' || body.model === '') throw missingParameter('model');
+  if (body.prompt === undefined) throw missingParameter('prompt');
+  const prompts = Array.isArray(body.prompt) ? body.prompt.map(String) : [String(body.prompt)];
+  const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : 16;
+  const choicesPerPrompt = typeof body.n === 'number' ? body.n : 1;
+  const texts = prompts.flatMap((prompt) => Array.from({ length: choicesPerPrompt }, () => ` You said: ${prompt}`.split(' ').slice(0, maxTokens + 1).join(' ')));
+  const usage = {
+    prompt_tokens: prompts.reduce((sum, prompt) => sum + wordCount(prompt), 0),
+    completion_tokens: texts.reduce((sum, text) => sum + wordCount(text), 0),
+    total_tokens: 0,
+  };
+  usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+  const [id, created] = [newId('cmpl-'), nowSeconds()];
+  const base = { id, object: 'text_completion', created, model: body.model, system_fingerprint: null };
+  if (body.stream !== true) {
+    const choices = texts.map((text, index) => ({ text, index, logprobs: null, finish_reason: 'stop' }));
+    sendJson(exchange, 200, { ...base, choices, usage }, vendorEdgeHeaders);
+    return;
+  }
+  for (const [name, value] of Object.entries(vendorEdgeHeaders)) exchange.response.setHeader(name, value);
+  const stream = openEventStream(exchange);
+  texts.forEach((text, index) => {
+    for (const piece of contentPieces(text)) stream.data({ ...base, choices: [{ text: piece, index, logprobs: null, finish_reason: null }] });
+    stream.data({ ...base, choices: [{ text: '', index, logprobs: null, finish_reason: 'stop' }] });
+  });
+  const options = body.stream_options;
+  if (isRecord(options) && options.include_usage === true) stream.data({ ...base, choices: [], usage });
+  stream.done();
 }
 
 function inputItemText(item: unknown): string {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { handleTranscription } from './fake-openai-audio.js';
 import { handleChat } from './fake-openai-chat.js';
 import { handleEmbeddings } from './fake-openai-embeddings.js';
-import { handleFileList, handleFileUpload, handleModeration, handleResponses, type FileObject } from './fake-openai-passthrough.js';
+import { handleCompletions, handleFileList, handleFileUpload, handleModeration, handleResponses, type FileObject } from './fake-openai-passthrough.js';
 import { scenarioModels } from './fake-openai-scenarios.js';
 import {
   describeForm,
@@ -99,6 +99,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     { method: 'GET', pattern: /^\/files$/, handle: (exchange) => handleFileList(exchange, files) },
     { method: 'POST', pattern: /^\/moderations$/, handle: (exchange, { json }) => handleModeration(exchange, json) },
     { method: 'POST', pattern: /^\/responses$/, handle: (exchange, { json }) => handleResponses(exchange, json) },
+    { method: 'POST', pattern: /^\/completions$/, handle: (exchange, { json }) => handleCompletions(exchange, json) },
   ];
 
   const server = createServer((request, response) => {

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/auth/key-store.js';
-import { parseConfig } from '../../src/config/load.js';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { buildGateway } from '../../src/gateway.js';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness.js';
 
@@ -85,6 +85,70 @@ describe('keys and tenants', () => {
 
     expect((await fetch(`${sluice.origin}/admin/keys/ci-bot`, { method: 'DELETE', headers: admin })).status).toBe(200);
     expect(await clientWith(key).models.list().catch((error) => error)).toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});
+
+describe('what a key may name is checked when the key is made', () => {
+  const admin = { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' };
+  const createKey = (body: unknown) => fetch(`${sluice.origin}/admin/keys`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+
+  it('the admin API refuses an allowed model that is not configured, naming the entry', async () => {
+    const refused = await createKey({ name: 'typo-bot', allowed_models: ['gpt-4o-mini', 'gpt-4o-mimi'] });
+    expect(refused.status).toBe(400);
+    const { error } = await refused.json();
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'allowed_models[1]', message: expect.stringContaining('gpt-4o-mimi') });
+    const listing = await (await fetch(`${sluice.origin}/admin/keys`, { headers: admin })).json();
+    expect(listing.data.map((key: { name: string }) => key.name)).not.toContain('typo-bot');
+  });
+
+  it('the admin API accepts configured models, routing aliases and "*"', async () => {
+    const created = await createKey({ name: 'alias-bot', allowed_models: ['gpt-4o-mini', 'auto', 'gpt-3.5-turbo', '*'] });
+    expect(created.status).toBe(201);
+    expect((await fetch(`${sluice.origin}/admin/keys/alias-bot`, { method: 'DELETE', headers: admin })).status).toBe(200);
+  });
+
+  it('a key made without passthrough_paths reaches no passthrough path; one made with a grant reaches that one only', async () => {
+    const plain = await (await createKey({ name: 'plain-bot' })).json();
+    const denied = await clientWith(plain.key).responses.create({ model: 'gpt-4o-mini', input: 'hi' }).catch((error) => error);
+    expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(denied.code).toBe('passthrough_not_allowed');
+
+    const granted = await createKey({ name: 'responses-bot', allowed_models: ['gpt-4o-mini'], passthrough_paths: ['POST /v1/responses'] });
+    expect(granted.status).toBe(201);
+    const { key, passthrough_paths: paths } = await granted.json();
+    expect(paths).toEqual(['POST /v1/responses']);
+    const answer = await clientWith(key).responses.create({ model: 'gpt-4o-mini', input: 'hi' });
+    expect(answer.status).toBe('completed');
+    expect(await clientWith(key).files.list().catch((error) => error)).toBeInstanceOf(OpenAI.PermissionDeniedError);
+  });
+
+  it.each([['/admin/keys'], ['/v1/../admin'], ['/v1/%2e%2e'], ['FETCH /v1/files'], ['/v1/files/']])('the admin API refuses the passthrough grant %s', async (grant) => {
+    const refused = await createKey({ name: 'bad-grant-bot', passthrough_paths: [grant] });
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error.param).toBe('passthrough_paths[0]');
+  });
+
+  it('the config file refuses an allowed model that is not configured, naming the field', () => {
+    const raw = { ...structuredClone(sluice.config), auth: { keys: [{ name: 'a', key_sha256: sha256Hex('a'), allowed_models: ['auto', 'gpt-5x'] }] } };
+    expect(() => parseConfig(raw)).toThrow(ConfigError);
+    try {
+      parseConfig(raw);
+    } catch (error) {
+      expect((error as ConfigError).lines).toContain('auth.keys[0].allowed_models[1]: "gpt-5x" is not a configured model, routing alias or "*"');
+    }
+  });
+
+  it('the config file refuses a passthrough grant outside /v1', () => {
+    const raw = { ...structuredClone(sluice.config), auth: { keys: [{ name: 'a', key_sha256: sha256Hex('a'), passthrough_paths: ['/v1/files', '/v1/../admin'] }] } };
+    const lines = (() => {
+      try {
+        parseConfig(raw);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).lines;
+      }
+    })();
+    expect(lines).toEqual([expect.stringMatching(/^auth\.keys\[0\]\.passthrough_paths\[1\]: /)]);
   });
 });
 

@@ -1,7 +1,8 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { SluiceError } from '../../../adapters/spec/index.js';
-import type { KeyStore } from '../../auth/key-store.js';
+import { KeyRequestError, type KeyStore } from '../../auth/key-store.js';
+import { passthroughGrant } from '../../config/schema.js';
 import { bearerToken } from '../auth-middleware.js';
 import { validate } from '../validate.js';
 
@@ -10,6 +11,8 @@ const createKeySchema = z.strictObject({
   allowed_models: z.array(z.string().min(1)).optional(),
   monthly_budget_usd: z.number().nonnegative().optional(),
   rate_limit_rpm: z.number().int().positive().optional(),
+  /** Deny by default: a key made without this reaches no passthrough path. */
+  passthrough_paths: z.array(passthroughGrant).optional(),
 });
 
 /** Key management, guarded by SLUICE_MASTER_KEY; without a master key the admin API is off. */
@@ -30,7 +33,8 @@ export function adminRouter(keys: KeyStore, hasMasterKey: boolean): express.Rout
       const { key_sha256: _hash, ...visible } = record;
       response.status(201).json({ ...visible, key });
     } catch (error) {
-      throw new SluiceError('invalid-request', (error as Error).message, { param: 'name' });
+      if (error instanceof KeyRequestError) throw new SluiceError('invalid-request', error.message, { param: error.param });
+      throw error;
     }
   });
   router.delete('/keys/:name', (request, response) => {
