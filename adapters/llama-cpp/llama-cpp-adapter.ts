@@ -29,7 +29,8 @@ interface Loaded {
  *
  * The model loads in the background from creation; `ready()` settles with it and calls made
  * before wait for it. `parallel` requests generate at once, each on its own context sequence;
- * up to `queue_limit` more wait in line (FIFO) and the rest are answered `rate-limited`.
+ * up to `queue_limit` more wait in line (FIFO), none longer than `max_wait_ms`, and the rest are
+ * answered `rate-limited` with a retry-after (slot-pool.ts).
  * `n > 1` generates the choices one after another on the same slot.
  */
 export const createLlamaCppAdapter: AdapterFactory = (settings) => {
@@ -44,7 +45,7 @@ export const createLlamaCppAdapter: AdapterFactory = (settings) => {
   const loading: Promise<Loaded> = loadLlamaRuntime(options, log).then(
     (runtime) => {
       log?.('info', `loaded in ${Math.round(performance.now() - startedMs)} ms`, { model: options.modelPath });
-      loadedPool = new SlotPool(runtime.slots, options.queueLimit);
+      loadedPool = new SlotPool(runtime.slots, { queueLimit: options.queueLimit, maxWaitMs: options.maxWaitMs });
       return { runtime, pool: loadedPool };
     },
     (error: unknown) => {
@@ -83,15 +84,15 @@ export const createLlamaCppAdapter: AdapterFactory = (settings) => {
     }
   };
 
-  const prepare = async (request: ChatRequest, scope: CallScope): Promise<ChatPlan> => {
+  const prepare = async (request: ChatRequest, scope: CallScope): Promise<{ plan: ChatPlan; identity: AnswerIdentity }> => {
     const { runtime } = await untilLoaded(scope.signal);
-    return planChat(request, runtime, options.defaultMaxTokens);
+    const plan = await planChat(request, runtime, options.defaultMaxTokens);
+    return { plan, identity: { id: newCompletionId(), created: Math.floor(Date.now() / 1000), model: request.model, fingerprint: runtime.fingerprint } };
   };
 
-  const identityOf = (request: ChatRequest): AnswerIdentity => ({ id: newCompletionId(), created: Math.floor(Date.now() / 1000), model: request.model });
-
   return {
-    load: () => ({ active: loadedPool?.busy ?? 0, queued: loadedPool?.waiting ?? 0 }),
+    // Until the model is loaded there is no line to estimate: expectedWaitMs is left out.
+    load: () => (loadedPool ? { active: loadedPool.busy, queued: loadedPool.waiting, expectedWaitMs: loadedPool.expectedWaitMs() } : { active: 0, queued: 0 }),
     id: settings.id,
     location: 'local',
     capabilities: new Set(CAPABILITIES),
@@ -103,7 +104,7 @@ export const createLlamaCppAdapter: AdapterFactory = (settings) => {
     async chat(request: ChatRequest, call: CallOptions): Promise<ChatCompletion> {
       const scope = openCallScope(call, closing.signal, settings.id);
       try {
-        const plan = await prepare(request, scope);
+        const { plan, identity } = await prepare(request, scope);
         const choices = await withSlot(scope, async (runtime, slot) => {
           const generated: GeneratedChoice[] = [];
           for (let index = 0; index < plan.choices; index += 1) {
@@ -112,7 +113,7 @@ export const createLlamaCppAdapter: AdapterFactory = (settings) => {
           }
           return generated;
         });
-        return toChatCompletion(identityOf(request), choices, plan.promptTokens);
+        return toChatCompletion(identity, choices, plan.promptTokens);
       } catch (error) {
         throw scope.toError(error);
       } finally {
@@ -125,8 +126,8 @@ export const createLlamaCppAdapter: AdapterFactory = (settings) => {
       const channel = new ChunkChannel<ChatCompletionChunk>();
       let work: Promise<void> | undefined;
       try {
-        const plan = await prepare(request, scope);
-        const chunks = new ChunkFactory(identityOf(request));
+        const { plan, identity } = await prepare(request, scope);
+        const chunks = new ChunkFactory(identity);
         work = withSlot(scope, (runtime, slot) => streamChoices(runtime, slot, request, plan, scope.signal, chunks, channel));
         work.then(
           () => channel.end(),

@@ -14,6 +14,12 @@ const optionsSchema = z.strictObject({
   parallel: positiveInteger.max(64).default(2),
   /** Requests allowed to wait beyond `parallel`; more are answered 429. */
   queue_limit: z.number().int().nonnegative().default(32),
+  /**
+   * Longest a request waits for a slot. One whose expected wait is longer is answered 429 at
+   * once (the pipeline tries the next candidate first), and one still waiting this long leaves
+   * the line the same way: a client is never left hanging behind a long line.
+   */
+  max_wait_ms: z.number().int().nonnegative().max(3_600_000).default(20_000), // an hour: far past any client's patience, within a timer's range
   /** CPU threads for evaluation, shared by the parallel requests. */
   threads: positiveInteger.optional(),
   /** `max_tokens` when the request sets none. */
@@ -26,6 +32,7 @@ export interface LlamaCppOptions {
   contextSize: number;
   parallel: number;
   queueLimit: number;
+  maxWaitMs: number;
   threads: number;
   defaultMaxTokens: number;
 }
@@ -50,6 +57,7 @@ export function parseLlamaCppOptions(backendId: string, raw: Record<string, unkn
     contextSize: options.context_size,
     parallel: options.parallel,
     queueLimit: options.queue_limit,
+    maxWaitMs: options.max_wait_ms,
     threads: options.threads ?? availableParallelism(),
     defaultMaxTokens: options.default_max_tokens,
   };

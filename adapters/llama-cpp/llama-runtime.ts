@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type {
   ChatHistoryItem,
   ChatModelFunctions,
@@ -11,6 +11,7 @@ import type {
   LlamaModel,
 } from 'node-llama-cpp';
 import type { AdapterSettings } from '../spec/index.js';
+import { backendFingerprint } from './backend-fingerprint.js';
 import type { LlamaCppOptions } from './llama-cpp-options.js';
 import { resolveModelChatWrapper } from './model-chat-wrapper.js';
 import { acquireLlama, releaseLlama } from './shared-llama.js';
@@ -27,6 +28,8 @@ export interface LlamaRuntime {
   readonly slots: readonly GenerationSlot[];
   /** Tokens per sequence (prompt + answer). */
   readonly contextSize: number;
+  /** `system_fingerprint` of every answer from this loaded model (backend-fingerprint.ts). */
+  readonly fingerprint: string;
   /** Tokens of the prompt exactly as the chat template renders it for the model. */
   countPromptTokens(history: readonly ChatHistoryItem[], functions?: ChatModelFunctions): number;
   /** Any JSON object (response_format json_object). */
@@ -57,7 +60,7 @@ const GRAMMAR_CACHE_SIZE = 32;
  * threads between two contexts at every step collapsed throughput to 2–3 tok/s.
  */
 export async function loadLlamaRuntime(options: LlamaCppOptions, log: AdapterSettings['log']): Promise<LlamaRuntime> {
-  await access(options.modelPath).catch(() => {
+  const file = await stat(options.modelPath).catch(() => {
     throw new Error(`model file not found: ${options.modelPath} (run make setup, or fix options.model)`);
   });
   const llama = await acquireLlama(log);
@@ -76,7 +79,14 @@ export async function loadLlamaRuntime(options: LlamaCppOptions, log: AdapterSet
         }),
       );
     }
-    return createRuntime(llama, model, contexts, log);
+    const fingerprint = backendFingerprint({
+      modelPath: options.modelPath,
+      fileBytes: file.size,
+      fileModifiedMs: file.mtimeMs,
+      contextSize: contexts[0].contextSize,
+      llamaCppRelease: llama.llamaCppRelease.release,
+    });
+    return createRuntime(llama, model, contexts, fingerprint, log);
   } catch (error) {
     await Promise.all(contexts.map((context) => context.dispose()));
     await model?.dispose();
@@ -85,7 +95,7 @@ export async function loadLlamaRuntime(options: LlamaCppOptions, log: AdapterSet
   }
 }
 
-function createRuntime(llama: Llama, model: LlamaModel, contexts: LlamaContext[], log: AdapterSettings['log']): LlamaRuntime {
+function createRuntime(llama: Llama, model: LlamaModel, contexts: LlamaContext[], fingerprint: string, log: AdapterSettings['log']): LlamaRuntime {
   const chatWrapper = resolveModelChatWrapper(model);
   const slots = contexts.map((context, index) => ({ index, sequence: context.getSequence() }));
   const grammars = new Map<string, Promise<LlamaGrammar>>();
@@ -95,6 +105,7 @@ function createRuntime(llama: Llama, model: LlamaModel, contexts: LlamaContext[]
     chatWrapper,
     slots,
     contextSize: contexts[0].contextSize,
+    fingerprint,
     countPromptTokens(history, functions) {
       const state = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions, documentFunctionParams: true });
       return state.contextText.tokenize(model.tokenizer).length;

@@ -18,6 +18,8 @@ export interface AnswerIdentity {
   created: number;
   /** The model id the request named. */
   model: string;
+  /** The loaded model's `system_fingerprint`, the same for all its answers. */
+  fingerprint: string;
 }
 
 export function toChatCompletion(identity: AnswerIdentity, choices: readonly GeneratedChoice[], promptTokens: number): ChatCompletion {
@@ -38,7 +40,7 @@ export function toChatCompletion(identity: AnswerIdentity, choices: readonly Gen
       logprobs: null,
     })),
     usage: usageOf(promptTokens, choices),
-    system_fingerprint: null,
+    system_fingerprint: identity.fingerprint,
   };
 }
 
@@ -70,6 +72,6 @@ export class ChunkFactory {
   }
 
   private chunk(choices: ChunkChoice[]): ChatCompletionChunk {
-    return { id: this.identity.id, object: 'chat.completion.chunk', created: this.identity.created, model: this.identity.model, choices, system_fingerprint: null };
+    return { id: this.identity.id, object: 'chat.completion.chunk', created: this.identity.created, model: this.identity.model, choices, system_fingerprint: this.identity.fingerprint };
   }
 }

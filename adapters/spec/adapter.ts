@@ -23,8 +23,8 @@ export interface Adapter {
   chatStream?(request: ChatRequest, call: CallOptions): AsyncIterable<ChatCompletionChunk>;
   embed?(request: EmbeddingRequest, call: CallOptions): Promise<EmbeddingResult>;
   transcribe?(request: TranscriptionRequest, call: CallOptions): Promise<TranscriptionResult>;
-  /** Work in hand now, for a local backend with a queue: requests generating and waiting. */
-  load?(): { active: number; queued: number };
+  /** Work in hand now, for a local backend with a queue: requests generating and waiting, and how long a new one would wait. */
+  load?(): { active: number; queued: number; expectedWaitMs?: number };
   /** Resolves when the backend can serve (models loaded); rejects if it never will. */
   ready?(): Promise<void>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { ChunkChannel } from '../../../../adapters/llama-cpp/chunk-channel.js';
 import { ChunkFactory, newCompletionId, toChatCompletion, usageOf } from '../../../../adapters/llama-cpp/llama-to-openai.js';
 import type { GeneratedChoice } from '../../../../adapters/llama-cpp/local-generation.js';
 
-const identity = { id: 'chatcmpl-local-abc', created: 1_700_000_000, model: 'smollm2-135m-instruct' };
+const identity = { id: 'chatcmpl-local-abc', created: 1_700_000_000, model: 'smollm2-135m-instruct', fingerprint: 'fp_0123456789' };
 const call = { id: 'call_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
 
 describe('toChatCompletion', () => {
@@ -13,7 +13,7 @@ describe('toChatCompletion', () => {
       { text: 'It is Par', toolCalls: [], finishReason: 'length', completionTokens: 5 },
     ];
     const completion = toChatCompletion(identity, choices, 20);
-    expect(completion).toMatchObject({ id: 'chatcmpl-local-abc', object: 'chat.completion', created: 1_700_000_000, model: 'smollm2-135m-instruct' });
+    expect(completion).toMatchObject({ id: 'chatcmpl-local-abc', object: 'chat.completion', created: 1_700_000_000, model: 'smollm2-135m-instruct', system_fingerprint: 'fp_0123456789' });
     expect(completion.choices).toEqual([
       { index: 0, message: { role: 'assistant', content: 'Paris.', refusal: null }, finish_reason: 'stop', logprobs: null },
       { index: 1, message: { role: 'assistant', content: 'It is Par', refusal: null }, finish_reason: 'length', logprobs: null },
@@ -33,7 +33,7 @@ describe('ChunkFactory', () => {
 
   it('writes role, text, tool call, finish and usage chunks sharing the answer identity', () => {
     const all = [chunks.role(0), chunks.text(0, 'Hi'), chunks.toolCalls(0, [call]), chunks.finish(0, 'tool_calls'), chunks.usage(usageOf(5, [{ completionTokens: 2 }]))];
-    for (const chunk of all) expect(chunk).toMatchObject({ id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model });
+    for (const chunk of all) expect(chunk).toMatchObject({ id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model, system_fingerprint: 'fp_0123456789' });
     expect(all[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
     expect(all[1].choices[0].delta).toEqual({ content: 'Hi' });
     expect(all[2].choices[0].delta.tool_calls).toEqual([{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }]);
