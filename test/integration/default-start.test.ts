@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { wordErrorRate } from '../support/word-error-rate.js';
 
 const MODELS_DIR = resolve(process.env.SLUICE_MODELS_DIR ?? 'models');
 let child: ChildProcess;
@@ -70,12 +71,14 @@ describe('make start with no vendor keys', () => {
 
   it('transcribes locally', async () => {
     const wav = join(mkdtempSync(join(tmpdir(), 'sluice-start-speech-')), 'hello.wav');
-    execFileSync('espeak-ng', ['-w', wav, 'Hello from the local speech model.']);
+    const sentence = 'Hello from the local speech model.';
+    execFileSync('espeak-ng', ['-w', wav, sentence]);
     const { data, response } = await client.audio.transcriptions
       .create({ model: 'whisper-base', file: await toFile(readFileSync(wav), 'hello.wav', { type: 'audio/wav' }) })
       .withResponse();
     expect(response.headers.get('x-sluice-route')).toBe('local');
-    expect(data.text.toLowerCase()).toContain('local');
+    // Whisper's transcript of synthetic speech differs between machines: a bound, not one word.
+    expect(wordErrorRate(sentence, data.text), `heard ${JSON.stringify(data.text)}`).toBeLessThanOrEqual(0.5);
   }, 180_000);
 
   it('reports every answer as local, and the local chat queue, in /metrics', async () => {
