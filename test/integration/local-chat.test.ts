@@ -104,6 +104,18 @@ describe('llama-cpp adapter, directly', () => {
     expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
   }, LONG_MS);
 
+  it('marks JSON and streamed answers with the same system_fingerprint, stable across loads of the same model', async () => {
+    const completion = await adapter.chat!(chatRequest({ max_tokens: 4 }), call());
+    const fingerprint = completion.system_fingerprint;
+    expect(fingerprint).toMatch(/^fp_[0-9a-f]{10}$/);
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const chunk of adapter.chatStream!(chatRequest({ max_tokens: 4 }), call())) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(new Set(chunks.map((chunk) => chunk.system_fingerprint))).toEqual(new Set([fingerprint]));
+    // `narrow` loads the same file with the same context size: the same backend configuration.
+    expect((await narrow.chat!(chatRequest({ max_tokens: 4 }), call())).system_fingerprint).toBe(fingerprint);
+  }, LONG_MS);
+
   it('samples reproducibly with a seed at temperature > 0', async () => {
     const sampled = (seed: number) => adapter.chat!(chatRequest({ messages: story, temperature: 1, seed, max_tokens: 24 }), call());
     const [first, again, other] = [await sampled(7), await sampled(7), await sampled(8)];

@@ -1,7 +1,7 @@
 // Sluice's answers, validated against OpenAI's published OpenAPI schemas (a vendored subset:
 // test/fixtures/openai-openapi/README.md says which commit and which schemas). Every backend
-// kind is covered: OpenAI itself, an OpenAI-compatible vendor (DeepSeek) and Anthropic, whose
-// answers Sluice translates.
+// kind is covered: OpenAI itself, an OpenAI-compatible vendor (DeepSeek), Anthropic, whose
+// answers Sluice translates, and the local GGUF model (llama-cpp).
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,8 +105,8 @@ afterAll(() => sluice?.close());
 
 const authorization = () => ({ authorization: `Bearer ${sluice.apiKey}` });
 
-async function postJson(path: string, body: unknown): Promise<{ status: number; headers: Headers; json: Json }> {
-  const response = await fetch(`${sluice.baseURL}${path}`, {
+async function postJson(path: string, body: unknown, target: TestGateway = sluice): Promise<{ status: number; headers: Headers; json: Json }> {
+  const response = await fetch(`${target.baseURL}${path}`, {
     method: 'POST',
     headers: { ...authorization(), 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -121,8 +121,8 @@ async function postJson(path: string, body: unknown): Promise<{ status: number; 
   return { status: response.status, headers: response.headers, json };
 }
 
-async function chat(body: Json): Promise<Json> {
-  const { status, json } = await postJson('/chat/completions', body);
+async function chat(body: Json, target: TestGateway = sluice): Promise<Json> {
+  const { status, json } = await postJson('/chat/completions', body, target);
   if (status !== 200) throw new Error(`chat ${body.model} → ${status}: ${JSON.stringify(json)}`);
   return json;
 }
@@ -133,8 +133,8 @@ interface StreamResult {
   sawDone: boolean;
 }
 
-async function chatStream(body: Json): Promise<StreamResult> {
-  const response = await fetch(`${sluice.baseURL}/chat/completions`, {
+async function chatStream(body: Json, target: TestGateway = sluice): Promise<StreamResult> {
+  const response = await fetch(`${target.baseURL}/chat/completions`, {
     method: 'POST',
     headers: { ...authorization(), 'content-type': 'application/json' },
     body: JSON.stringify({ ...body, stream: true }),
@@ -298,6 +298,31 @@ describe.each(['gpt-4o', 'deepseek-chat', 'claude-3-5-sonnet-latest'])('streamed
     expect(JSON.parse(argumentsJson)).toEqual(expect.any(Object));
     expect(chunks.some((chunk) => chunk.choices[0]?.finish_reason === 'tool_calls')).toBe(true);
   });
+});
+
+describe('local model answers (llama-cpp, SmolLM2)', () => {
+  const model = 'smollm2-135m-instruct';
+  const question = { model, messages: [{ role: 'user', content: 'What is the capital of France?' }], temperature: 0, max_tokens: 8 };
+  let local: TestGateway;
+
+  beforeAll(async () => {
+    local = await startTestGateway((raw) => {
+      raw.paths.models_dir = process.env.SLUICE_MODELS_DIR ?? 'models';
+      raw.backends.local = { type: 'llama-cpp', requires_key: false, options: { model: 'chat/smollm2-135m-instruct-q4_1.gguf', parallel: 1 } };
+      raw.models.push({ id: model, backend: 'local', capabilities: ['chat', 'stream', 'json'] });
+    });
+    await local.gateway.ready;
+  }, 180_000);
+  afterAll(() => local?.close());
+
+  // No erratum here: the schema types system_fingerprint as a string, so a null one fails.
+  it('JSON and every streamed chunk conform, carrying the same system_fingerprint string', async () => {
+    const completion = await chat(question, local);
+    expectConforms('CreateChatCompletionResponse', completion, `${model} plain`);
+    expect(completion.system_fingerprint).toEqual(expect.stringMatching(/^fp_\w+$/));
+    const chunks = expectChunksConform(model, await chatStream({ ...question, stream_options: { include_usage: true } }, local));
+    expect(chunks.map((chunk) => chunk.system_fingerprint)).toEqual(chunks.map(() => completion.system_fingerprint));
+  }, 60_000);
 });
 
 describe('a stream that fails after it began', () => {
