@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ADAPTER_FACTORIES } from '../adapters/registry.js';
@@ -11,6 +11,7 @@ import { ChatPipeline } from './pipeline/chat-pipeline.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { createApp } from './server/app.js';
+import { answerClientError } from './server/client-error.js';
 import { createBudgetGuard } from './budget/create-budget-guard.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './auth/rate-limiter.js';
 import { thresholdWebhook } from './budget/threshold-webhook.js';
@@ -162,7 +163,12 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
           }
         : undefined,
     autoAliases: config.routing.auto_aliases,
-    limits: { jsonBytes: config.server.json_limit_bytes, uploadBytes: config.server.body_limit_bytes },
+    limits: {
+      jsonBytes: config.server.json_limit_bytes,
+      uploadBytes: config.server.body_limit_bytes,
+      jsonMaxDepth: config.server.json_max_depth,
+      jsonMaxObjectKeys: config.server.json_max_object_keys,
+    },
   });
 
   let server: Server | undefined;
@@ -172,9 +178,22 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     metrics,
     ready,
     listen(port = config.server.port, host = config.server.host) {
+      const { headers_timeout_ms: headersTimeoutMs, request_timeout_ms: requestTimeoutMs } = config.server;
       return new Promise((resolve, reject) => {
-        const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+        const listening = createServer(
+          {
+            headersTimeout: headersTimeoutMs,
+            requestTimeout: requestTimeoutMs,
+            // Node looks for overdue requests only this often (30 s by default): a quarter of the
+            // shorter deadline keeps the 408 within 25% of it.
+            connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeoutMs / 4))),
+          },
+          app,
+        );
         listening.keepAliveTimeout = 65_000;
+        listening.on('clientError', answerClientError({ headersTimeoutMs, requestTimeoutMs }));
+        listening.once('error', reject);
+        listening.listen(port, host, () => resolve(listening));
         server = listening;
       });
     },

@@ -50,6 +50,11 @@ export function mapAnthropicError(error: unknown, backendId: string, signal?: Ab
     return new SluiceError('upstream-unavailable', `${backendId} unreachable: ${error.message}`, { cause: error });
   }
   if (error instanceof APIError) return fromApiError(error, backendId);
+  // The SDK serialises the body inside the call: a stack overflow there is the request's own
+  // nesting, never the vendor's fault, and must not send the same request to the next vendor.
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return new SluiceError('invalid-request', `${backendId} could not encode the request: it is nested too deeply`, { cause: error });
+  }
   // Not an SDK error: the response body broke off (socket reset, truncated chunked body) or
   // carried something unparseable. Either way the vendor did not deliver.
   const message = error instanceof Error ? error.message : String(error);

@@ -26,12 +26,19 @@ export function mapOpenAIError(error: unknown, backendId: string): SluiceError {
     });
   }
   if (isAbort(error)) return new SluiceError('client-closed', 'request aborted by the client');
+  // The SDK serialises the body inside the call: a stack overflow there is the request's own
+  // nesting, never the vendor's fault, and must not send the same request to the next vendor.
+  if (isStackOverflow(error)) return new SluiceError('invalid-request', `${backendId} could not encode the request: it is nested too deeply`, { cause: error });
   return new SluiceError('upstream-unavailable', `${backendId}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
 
 function messageOf(error: APIError): string {
   const body = error.error as { message?: unknown } | undefined;
   return typeof body?.message === 'string' ? body.message : error.message;
+}
+
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
 }
 
 function isAbort(error: unknown): boolean {

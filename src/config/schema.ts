@@ -69,8 +69,29 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         body_limit_bytes: z.number().int().positive().default(25 * 1024 * 1024),
         json_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /**
+         * Deepest nesting of objects and arrays in a JSON body (the body is level 1). Real requests
+         * stay under 20: OpenAI's structured outputs allow 10 schema levels, about 25 in the body.
+         * Past a few thousand the recursive code after the parser overflows its stack; 512 caps
+         * what a config can allow.
+         */
+        json_max_depth: z.number().int().min(8).max(512).default(64),
+        /**
+         * Most keys in one JSON object. OpenAI's own schema limit is 5,000 properties in all; a
+         * 4 MB object of 400,000 keys would cost a second of CPU just to parse.
+         */
+        json_max_object_keys: z.number().int().positive().default(10_000),
+        /** A request's headers must arrive within this, else 408 (slowloris). */
+        headers_timeout_ms: z.number().int().positive().default(20_000),
+        /** The whole request, body included, must arrive within this, else 408; answering may take longer. */
+        request_timeout_ms: z.number().int().positive().default(120_000),
         shutdown_grace_ms: z.number().int().nonnegative().default(15_000),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      // Node refuses a server whose header deadline lies past its request deadline.
+      .refine((server) => server.headers_timeout_ms <= server.request_timeout_ms, {
+        path: ['headers_timeout_ms'],
+        message: 'must not exceed server.request_timeout_ms',
       })
       .prefault({}),
     paths: z

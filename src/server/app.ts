@@ -14,6 +14,8 @@ import type { VectorPipeline } from '../pipeline/vector-pipeline.js';
 import { adminRouter } from './routes/admin-routes.js';
 import { authMiddleware } from './auth-middleware.js';
 import { toErrorResponse } from './error-response.js';
+import { jsonBody } from './json-body.js';
+import { fromRequestFault } from './request-fault.js';
 import { openApiDocument } from './openapi.js';
 import { passthroughProxy, type PassthroughTarget } from './passthrough.js';
 import type { RequestState } from './request-context.js';
@@ -37,14 +39,12 @@ export interface AppDependencies {
   readiness: Readiness;
   passthrough?: PassthroughTarget;
   autoAliases: readonly string[];
-  limits: { jsonBytes: number; uploadBytes: number };
+  limits: { jsonBytes: number; uploadBytes: number; jsonMaxDepth: number; jsonMaxObjectKeys: number };
   inferenceLog?: InferenceLog;
   /** The vector store's pipeline (`x-sluice-store`, /v1/vector/search); without it both answer 503. */
   vectors?: VectorPipeline;
   rateLimiter: RateLimiter;
 }
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function createApp(deps: AppDependencies): express.Express {
   const app = express();
@@ -52,16 +52,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.set('etag', false);
   app.use(trackRequest(deps));
 
-  const json = express.json({
-    limit: deps.limits.jsonBytes,
-    type: ['application/json', 'application/*+json'],
-    // Parse `"hi"`, `42` and `null` too, so validate() can say "must be a JSON object" instead of
-    // body-parser's "Unexpected token" about JSON that is in fact valid.
-    strict: false,
-    verify: (_request, _response, buffer) => {
-      strictUtf8.decode(buffer); // throws on invalid UTF-8: a 400, not mojibake sent upstream
-    },
-  });
+  const json = jsonBody({ maxBytes: deps.limits.jsonBytes, maxDepth: deps.limits.jsonMaxDepth, maxObjectKeys: deps.limits.jsonMaxObjectKeys });
 
   app.get('/health', healthRoute());
   app.get('/ready', readyRoute(deps.readiness));
@@ -191,28 +182,9 @@ function endpointOf(path: string): string {
   return 'other';
 }
 
-/** body-parser's failures, as the error kinds a client understands. */
-function fromBodyParser(error: { type?: string; message?: string; limit?: number }): SluiceError | undefined {
-  switch (error.type) {
-    case 'entity.parse.failed':
-      return new SluiceError('invalid-request', `We could not parse the JSON body of your request: ${error.message}`, { code: 'invalid_json' });
-    case 'entity.too.large':
-      return new SluiceError('payload-too-large', `the request body exceeds the ${error.limit}-byte limit`);
-    case 'entity.verify.failed':
-      return new SluiceError('invalid-request', 'the request body is not valid UTF-8', { code: 'invalid_encoding' });
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new SluiceError('invalid-request', error.message ?? 'unsupported encoding', { code: 'invalid_encoding' });
-    case 'request.aborted':
-      return new SluiceError('client-closed', 'the client closed the connection');
-    default:
-      return undefined;
-  }
-}
-
 function errorMiddleware(logger: Logger) {
-  return (error: unknown, _request: Request, response: Response, _next: NextFunction) => {
-    const known = error instanceof SluiceError ? error : fromBodyParser(error as { type?: string });
+  return (error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    const known = error instanceof SluiceError ? error : fromRequestFault(error, request);
     const state = stateOf(response);
     state.error = known ?? error;
     if (!known) logger.error({ requestId: state.requestId, err: error }, 'unhandled error');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clipClientValue } from './error-text.js';
 
 const text = z.strictObject({ type: z.literal('text'), text: z.string() });
 const imageUrl = z.strictObject({
@@ -140,7 +141,7 @@ export const chatRequestSchema = z
     if (typeof request.tool_choice === 'object' && request.tools?.length) {
       const wanted = request.tool_choice.function.name;
       if (!request.tools.some((t) => t.function.name === wanted)) {
-        problem('tool_choice', `tool_choice names function "${wanted}", which is not in 'tools'`);
+        problem('tool_choice', `tool_choice names function "${clipClientValue(wanted)}", which is not in 'tools'`);
       }
     }
     const names = new Set<string>();

@@ -1,4 +1,5 @@
 import { SluiceError, type ErrorKind } from '../../adapters/spec/index.js';
+import { clipEchoedValues, clipParam } from './error-text.js';
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -49,13 +50,25 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     headers,
     body: {
       error: {
-        message,
+        message: clipEchoedValues(message),
         type: row.type,
-        param: effective.detail.param ?? null,
+        param: effective.detail.param === undefined ? null : clipParam(effective.detail.param),
         code: effective.detail.code ?? row.code,
       },
     },
   };
+}
+
+/** The statuses the HTTP layer answers before any route runs; none of them is an error kind. */
+export type ProtocolStatus = 400 | 408 | 413 | 431;
+
+/**
+ * A failure of the HTTP exchange itself — headers too large, broken chunked framing, a request
+ * that did not arrive in time — in the same OpenAI shape as every other error, so a client
+ * reading `error.message` is not handed an empty body (src/server/client-error.ts writes it).
+ */
+export function toProtocolErrorResponse(status: ProtocolStatus, message: string, code: string): ErrorResponse {
+  return { status, headers: {}, body: { error: { message: clipEchoedValues(message), type: 'invalid_request_error', param: null, code } } };
 }
 
 /**

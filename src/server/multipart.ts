@@ -1,6 +1,7 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { SluiceError } from '../../adapters/spec/index.js';
+import { clipClientValue } from './error-text.js';
 
 export interface UploadedFile {
   field: string;
@@ -19,6 +20,13 @@ export function readMultipart(request: Request, maxBytes: number): Promise<Multi
   const type = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
     return Promise.reject(new SluiceError('invalid-request', "the body must be multipart/form-data with a 'file' field", { param: 'file' }));
+  }
+  const encoding = request.headers['content-encoding'];
+  if (encoding && encoding.toLowerCase() !== 'identity') {
+    // busboy would read compressed bytes as multipart and fail somewhere confusing; say why up front.
+    return Promise.reject(
+      new SluiceError('invalid-request', `Content-Encoding '${clipClientValue(encoding)}' is not accepted for uploads: send the multipart body uncompressed.`, { code: 'invalid_encoding' }),
+    );
   }
   let parser: busboy.Busboy;
   try {

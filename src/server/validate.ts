@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { SluiceError } from '../../adapters/spec/index.js';
 import { fieldPath } from '../config/load.js';
+import { clipClientValue, clipParam } from './error-text.js';
 
 /** Parses with a zod schema; the first issue becomes a 400 naming the field. */
 export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
@@ -29,7 +30,8 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
 
 function issueToError(issue: z.core.$ZodIssue, body: unknown): SluiceError {
   if (issue.code === 'unrecognized_keys') {
-    const param = fieldPath([...issue.path, issue.keys[0]]);
+    // The unknown key is the client's own text, maybe megabytes of it: quoted by a prefix only.
+    const param = clipParam(fieldPath([...issue.path, clipClientValue(String(issue.keys[0]))]));
     return new SluiceError('invalid-request', `Unrecognized request argument supplied: ${param}`, { param });
   }
   const param = fieldPath(issue.path);

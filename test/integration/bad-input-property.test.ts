@@ -1,16 +1,21 @@
 // Properties over bad input: whatever JSON or bytes arrive, the gateway answers with a 4xx OpenAI error
 // or a real answer — never a 5xx (the loopback fakes all work, so no upstream failure excuses one) —
 // and keeps serving afterwards.
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness.js';
+import { rawExchange } from '../support/raw-http.js';
 
 const RUNS = 200;
 
 let sluice: TestGateway;
 
 beforeAll(async () => {
-  sluice = await startTestGateway();
+  // The test key doubles as the master key, so the admin API's paths are in reach too.
+  sluice = await startTestGateway((raw) => {
+    raw.auth = { master_key: 'sk-test-anything' };
+  });
 });
 afterAll(() => sluice?.close());
 
@@ -176,5 +181,101 @@ describe('bad input, generated', () => {
     );
     const health = await fetch(`${sluice.origin}/health`);
     expect(health.status).toBe(200);
+  });
+});
+
+const vendorCalls = () => sluice.openai.requests.length + sluice.deepseek.requests.length + sluice.anthropic.requests.length;
+
+/** `levels` containers nested in each other, each an object or an array as `kinds` says. */
+function nested(kinds: readonly boolean[]): string {
+  const open = kinds.slice(0, -1).map((isObject) => (isObject ? '{"p":' : '['));
+  const close = kinds.slice(0, -1).map((isObject) => (isObject ? '}' : ']')).reverse();
+  return `${open.join('')}${kinds.at(-1) ? '{}' : '[]'}${close.join('')}`;
+}
+
+const hello = '[{"role":"user","content":"hello"}]';
+
+/** Where a nested value goes, and how deep it already is there: the body itself is level 1. */
+const places = [
+  { endpoint: '/chat/completions', levelsAbove: 4, body: (model: string, value: string) => `{"model":"${model}","messages":${hello},"tools":[{"type":"function","function":{"name":"f","parameters":${value}}}]}` },
+  { endpoint: '/chat/completions', levelsAbove: 3, body: (model: string, value: string) => `{"model":"${model}","messages":${hello},"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":${value}}}}` },
+  { endpoint: '/chat/completions', levelsAbove: 3, body: (model: string, value: string) => `{"model":"${model}","messages":[{"role":"user","content":${value}}]}` },
+  { endpoint: '/chat/completions', levelsAbove: 1, body: (model: string, value: string) => `{"model":"${model}","messages":${hello},"metadata":${value}}` },
+  { endpoint: '/embeddings', levelsAbove: 1, body: (_model: string, value: string) => `{"model":"text-embedding-3-small","input":${value}}` },
+] as const;
+
+describe('hostile input, generated', () => {
+  it('JSON nested around the depth limit is refused past it (no vendor called) and never gives a 5xx', async () => {
+    const limit = sluice.config.server.json_max_depth;
+    const depth = fc.integer({ min: limit - 6, max: limit + 6 });
+    const model = fc.constantFrom('gpt-4o', 'claude-3-5-sonnet-latest', 'flaky-503', 'auto');
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...places), depth, model, fc.infiniteStream(fc.boolean()), async (place, total, name, coins) => {
+        const levels = total - place.levelsAbove;
+        const kinds = [...coins.take(levels)];
+        const before = vendorCalls();
+        const answer = await post(place.endpoint, place.body(name, nested(kinds)));
+        expect(answer.status, answer.text).toBeLessThan(500);
+        const body = JSON.parse(answer.text);
+        if (total > limit) {
+          expect(answer.status).toBe(400);
+          expect(body.error.code).toBe('json_too_deep');
+          expect(vendorCalls()).toBe(before);
+        } else {
+          expect(body.error?.code).not.toBe('json_too_deep');
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('random bytes and percent-encodings in paths never give a 5xx', async () => {
+    const port = Number(new URL(sluice.origin).port);
+    const hex = fc.constantFrom(...'0123456789abcdefABCDEFxz%');
+    const piece = fc.oneof(
+      fc.tuple(hex, hex).map(([high, low]) => `%${high}${low}`),
+      fc.constant('%'),
+      fc.integer({ min: 0x21, max: 0xff }).map((code) => String.fromCharCode(code)),
+      fc.stringMatching(/^[a-z0-9._-]{1,6}$/),
+    );
+    const segment = fc.oneof({ weight: 4, arbitrary: fc.array(piece, { maxLength: 10 }).map((pieces) => pieces.join('')) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes).toString('latin1')) });
+    const target = fc.constantFrom(['GET', '/v1/models/'], ['DELETE', '/admin/keys/'], ['GET', '/v1/files/'], ['POST', '/v1/chat/completions/'], ['GET', '/']);
+    await fc.assert(
+      fc.asyncProperty(target, segment, async ([method, prefix], tail) => {
+        const request = Buffer.from(`${method} ${prefix}${tail} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${sluice.apiKey}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, 'latin1');
+        const answer = await rawExchange(port, request);
+        expect(answer.status, answer.body).toBeLessThan(500);
+        if (answer.status >= 400) {
+          expect(answer.headers['content-type']).toMatch(/^application\/json/);
+          expect(isOpenAIError(JSON.parse(answer.body)), answer.body).toBe(true);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    const health = await fetch(`${sluice.origin}/health`);
+    expect(health.status).toBe(200);
+  });
+
+  it('any Content-Encoding on any body never gives a 5xx', async () => {
+    const chat = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] });
+    const encoding = fc.oneof(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'GZIP', 'x-gzip', 'compress', 'zstd', 'gzip, deflate'), fc.stringMatching(/^[a-z-]{1,10}$/));
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
+      fc.constantFrom(gzipSync(chat), deflateSync(chat), brotliCompressSync(chat), Buffer.from(chat)),
+      fc.tuple(fc.constantFrom(gzipSync(chat), deflateSync(chat), brotliCompressSync(chat)), fc.nat()).map(([whole, cut]) => whole.subarray(0, cut % whole.length)),
+    );
+    await fc.assert(
+      fc.asyncProperty(encoding, body, async (name, bytes) => {
+        const response = await fetch(`${sluice.baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${sluice.apiKey}`, 'content-type': 'application/json', 'content-encoding': name },
+          body: new Uint8Array(bytes),
+        });
+        const text = await response.text();
+        expect(response.status, text).toBeLessThan(500);
+        if (response.status >= 400) expect(isOpenAIError(JSON.parse(text)), text).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

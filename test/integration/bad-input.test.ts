@@ -129,8 +129,10 @@ const rows: Row[] = [
   chatRow('logit_bias value out of range', { logit_bias: { '50256': 200 } }, { status: 400, param: 'logit_bias.50256', message: /logit_bias.*<=100/ }),
   chatRow('top_logprobs without logprobs', { top_logprobs: 5 }, { status: 400, param: 'top_logprobs', message: /requires 'logprobs'/ }),
   chatRow('unknown top-level parameter', { temprature: 0.5 }, { status: 400, param: 'temprature', message: /^Unrecognized request argument supplied: temprature$/ }),
-  chatRow('deeply nested garbage as content', { messages: [{ role: 'user', content: nestedArrays(2000) }] }, { status: 400, param: /^messages\[0\]\.content/, message: /messages\[0\]\.content/ }),
-  chatRow('deeply nested garbage in a text part', { messages: [{ role: 'user', content: [{ type: 'text', text: { a: { b: { c: nestedArrays(500) } } } }] }] }, { status: 400, param: 'messages[0].content[0].text', message: /expected string/ }),
+  // Past server.json_max_depth (64 by default) the body is refused before it is even parsed.
+  chatRow('deeply nested garbage as content', { messages: [{ role: 'user', content: nestedArrays(2000) }] }, { status: 400, param: /^messages\[0\]\.content\[0\]\[0\]/, code: 'json_too_deep', message: /more than 64 levels deep, at 'messages\[0\]\.content/ }),
+  chatRow('deeply nested garbage in a text part', { messages: [{ role: 'user', content: [{ type: 'text', text: { a: { b: { c: nestedArrays(500) } } } }] }] }, { status: 400, param: /^messages\[0\]\.content\[0\]\.text\.a\.b\.c\[0\]/, code: 'json_too_deep', message: /more than 64 levels deep/ }),
+  chatRow('nested garbage within the depth limit in a text part', { messages: [{ role: 'user', content: [{ type: 'text', text: { a: { b: { c: nestedArrays(50) } } } }] }] }, { status: 400, param: 'messages[0].content[0].text', message: /expected string/ }),
 
   // /embeddings.
   { name: 'embeddings: body is not JSON', endpoint: '/embeddings', body: '{"input": hello}', ...invalidJson },
