@@ -6,7 +6,7 @@ import type { Adapter } from '../adapters/spec/index.js';
 import { KeyStore } from './auth/key-store.js';
 import type { Config } from './config/schema.js';
 import { SluiceMetrics } from './metrics/metrics.js';
-import { ModelDirectory } from './pipeline/candidate-plan.js';
+import { Backends, capabilityProblems } from './pipeline/backends.js';
 import { ChatPipeline } from './pipeline/chat-pipeline.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
@@ -19,6 +19,10 @@ import { BudgetStep } from './pipeline/budget-step.js';
 import type { InferenceLog } from './store/inference-log.js';
 import type { EmbeddingStore } from './store/embedding-store.js';
 import { VectorPipeline } from './pipeline/vector-pipeline.js';
+import { ModelCatalog } from './routing/model-catalog.js';
+import { TierRouter } from './routing/router.js';
+import { RoutingPolicy } from './routing/routing-policy.js';
+import { RoutingState } from './routing/routing-state.js';
 
 export interface Gateway {
   app: ReturnType<typeof createApp>;
@@ -88,10 +92,24 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   metrics.observeAtScrape({
     budget: () => budget.guard.snapshot([{ scope: 'global', capUsd: config.budget.monthly_usd }]),
     logBacklog: parts.inferenceLog ? () => parts.inferenceLog!.pending : undefined,
-    localLoad: () => [...adapters.values()].flatMap((adapter) => (adapter.load ? [{ backend: adapter.id, ...adapter.load() }] : [])),
+    localLoad: () => backends.load(),
   });
-  const directory = new ModelDirectory(config, adapters);
-  const embeddings = new EmbeddingsPipeline(directory, budgetStep);
+  const problems = capabilityProblems(config.models, adapters);
+  if (problems.length > 0) throw new Error(`config: ${problems.join('; ')}`);
+  const backends = new Backends(adapters, Object.fromEntries(Object.entries(config.backends).map(([id, backend]) => [id, backend.timeout_ms])));
+  const catalog = new ModelCatalog(config.models, config.routing.auto_aliases, backends);
+  const routing = new RoutingState({
+    localShare: config.routing.local_share,
+    escalationThresholds: { simple: config.routing.escalation_threshold, medium: config.routing.escalation_threshold, high: config.routing.escalation_threshold, creative: config.routing.escalation_threshold, brand: config.routing.escalation_threshold },
+  });
+  routing.onChange((change) => logger.info({ ...change }, 'routing setting changed'));
+  const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog), routing, {
+    tiers: config.routing.tiers,
+    onBudgetExceeded: config.budget.on_exceeded,
+    validatesLocal: false,
+    keyVariableOf: (backendId) => config.backends[backendId]?.api_key_env,
+  });
+  const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep);
   const grantableModels = new Set([...config.models.map((model) => model.id), ...config.routing.auto_aliases, '*']);
   const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'), grantableModels);
   if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');
@@ -131,11 +149,11 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     metrics,
     keys,
     hasMasterKey: Boolean(config.auth.master_key),
-    directory,
-    chat: new ChatPipeline(directory, budgetStep),
+    catalog,
+    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing }),
     embeddings,
-    vectors: new VectorPipeline(directory, embeddings, parts.embeddings),
-    transcriptions: new TranscriptionPipeline(directory, budgetStep),
+    vectors: new VectorPipeline(catalog, embeddings, parts.embeddings),
+    transcriptions: new TranscriptionPipeline(policy, catalog, backends, budgetStep),
     inferenceLog: parts.inferenceLog,
     rateLimiter: budget.redis ? new RedisRateLimiter(budget.redis) : new MemoryRateLimiter(),
     readiness: {
@@ -162,7 +180,6 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
             },
           }
         : undefined,
-    autoAliases: config.routing.auto_aliases,
     limits: {
       jsonBytes: config.server.json_limit_bytes,
       uploadBytes: config.server.body_limit_bytes,

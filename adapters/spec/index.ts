@@ -3,3 +3,4 @@ export * from './chat.js';
 export * from './embeddings.js';
 export * from './errors.js';
 export * from './transcription.js';
+export * from './message-text.js';

@@ -115,6 +115,8 @@ export const configSchema = z
         /** Tier → ordered model ids. */
         tiers: z.partialRecord(tier, z.array(z.string())).default({}),
         local_share: z.number().min(0).max(1).default(1),
+        /** A scored answer below this goes to the next candidate of its chain (the plan's quality bar). */
+        escalation_threshold: z.number().min(0).max(1).default(0.75),
       })
       .prefault({}),
     passthrough: z

@@ -58,8 +58,15 @@ export class SluiceMetrics {
 
   readonly fallbacks = new Counter({
     name: 'sluice_fallbacks_total',
-    help: 'Candidates that failed before another one answered.',
+    help: 'Candidates that failed (the next one, if any, was tried), by error kind.',
     labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly escalations = new Counter({
+    name: 'sluice_escalations_total',
+    help: 'Answers that scored below the escalation threshold, so the next candidate was tried.',
+    labelNames: ['model', 'tier'] as const,
     registers: [this.registry],
   });
 

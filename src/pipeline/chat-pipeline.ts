@@ -1,155 +1,246 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '../../adapters/spec/index.js';
-import { SluiceError } from '../../adapters/spec/index.js';
-export type { AnswerMeta } from './answer-meta.js';
-import type { Tenant } from '../auth/tenant.js';
+import { conversationText, SluiceError } from '../../adapters/spec/index.js';
 import { chatCostUsd, maxChatCostUsd } from '../budget/price-table.js';
-import { underHold, type BudgetStep, type Hold } from './budget-step.js';
+import { promptTokenUpperBound } from '../budget/token-bound.js';
+import type { QualityScorer } from '../quality/quality-scorer.js';
 import { requiredCapabilities, type Candidate } from '../routing/candidates.js';
-import type { ModelDirectory } from './candidate-plan.js';
-import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
-import { runChain, toSluiceError } from './run-chain.js';
-import { estimateUsage, messagesText } from './usage-estimate.js';
+import type { ModelCatalog } from '../routing/model-catalog.js';
+import type { CandidatePlan, RoutingPolicy } from '../routing/routing-policy.js';
+import type { RoutingState } from '../routing/routing-state.js';
+import { outcomeOfFailure, type AnswerHead, type AttemptAccount, type AttemptTimer, type RequestRecord } from './attempt.js';
+import type { Backends } from './backends.js';
+import { underHold, type BudgetStep, type Hold } from './budget-step.js';
+import { assembleCompletion, outputTextOf } from './chunk-assembly.js';
+import { RequestRun, type CallContext } from './request-run.js';
+import { clientClosed, runChain, toSluiceError, type ChainOptions, type ChainSuccess } from './run-chain.js';
+import { estimateUsage } from './usage-estimate.js';
 
-export interface CallContext {
-  requestId: string;
-  tenant: Tenant;
-  signal: AbortSignal;
+export type { CallContext } from './request-run.js';
+
+export interface ChatAnswer {
+  completion: ChatCompletion;
+  record: RequestRecord;
 }
 
 export interface StreamAnswer {
-  meta: AnswerMeta;
+  /** Who is answering, for the headers that go out before the first chunk. */
+  head: AnswerHead;
   /** Client-facing chunks: the usage chunk only if the client asked for it. */
   chunks: AsyncIterable<ChatCompletionChunk>;
 }
 
-/** One way through for a chat request: resolve → chain → execute with fallback → cost. */
-export class ChatPipeline {
-  constructor(
-    private readonly directory: ModelDirectory,
-    private readonly budget: BudgetStep,
-  ) {}
+export interface ChatPipelineParts {
+  policy: RoutingPolicy;
+  catalog: ModelCatalog;
+  backends: Backends;
+  budget: BudgetStep;
+  routing: RoutingState;
+  /** Scores the answers of `scoreBeforeServing` candidates; without it nothing is scored. */
+  scorer?: QualityScorer;
+}
 
-  async complete(request: ChatRequest, context: CallContext): Promise<{ completion: ChatCompletion; meta: AnswerMeta }> {
-    const plan = this.directory.plan(request.model, requiredCapabilities(request), context.tenant, request);
-    const success = await runChain(
-      plan.chain,
-      async (candidate) =>
-        underHold(
-          await this.reserve(request, candidate, context),
-          async () => {
-            const completion = await this.adapterFor(candidate).chat!(upstream(request, candidate), callOptions(this.directory, candidate, context));
-            const outputText = outputTextOf(completion);
-            return { completion, outputText, usage: completion.usage ?? estimateUsage(request.messages, outputText) };
-          },
-          (answer) => this.costOf(candidate.modelId, answer.usage),
-        ),
-      context.signal,
-    );
-    const { completion, outputText, usage } = success.value;
-    const meta = describeAnswer(this.directory, success, plan);
-    meta.outputText = outputText;
-    return { completion, meta: this.withCost(meta, usage, completion.usage === undefined) };
+interface Answered {
+  completion: ChatCompletion;
+  account: AttemptAccount;
+}
+
+/** A stream that has produced its first chunk (or, when it is scored, all of them). */
+interface OpenedStream {
+  first: ChatCompletionChunk;
+  rest: AsyncIterator<ChatCompletionChunk>;
+  hold: Hold;
+  /** Known up front when the stream was drained to be scored before serving. */
+  account?: AttemptAccount;
+  /** What the drained chunks add up to: what the scorer reads. */
+  completion?: ChatCompletion;
+}
+
+/**
+ * One way through for a chat request: route → execute with fallback (and escalation of weak
+ * answers) → account, each candidate tried leaving one attempt in the request's record.
+ */
+export class ChatPipeline {
+  constructor(private readonly parts: ChatPipelineParts) {}
+
+  async complete(request: ChatRequest, context: CallContext): Promise<ChatAnswer> {
+    const run = new RequestRun(context, conversationText(request.messages));
+    try {
+      const plan = this.plan(request, context, run);
+      const success = await runChain(plan.chain, (candidate, timer) => this.answer(request, candidate, context, timer), run.attempts, {
+        ...this.chainOptions(plan, context),
+        accountOf: (answer: Answered) => answer.account,
+        judge: this.parts.scorer && ((answer: Answered) => this.parts.scorer!.score(request, answer.completion)),
+      });
+      run.routeReason = reasonFor(success.candidate, plan);
+      const served = success.served ?? success.timer.finish('answered', { ...success.value.account, quality: success.quality });
+      if (!success.served) run.attempts.push(served);
+      return { completion: success.value.completion, record: run.finish(served) };
+    } catch (error) {
+      throw run.fail(error);
+    }
   }
 
   async stream(request: ChatRequest, context: CallContext): Promise<StreamAnswer> {
-    const plan = this.directory.plan(request.model, requiredCapabilities(request), context.tenant, request);
-    // Peek before committing: until the first chunk arrives nothing was sent, so a failure
-    // moves on to the next candidate and the headers name the model that really answered.
-    const success = await runChain(
-      plan.chain,
-      async (candidate) => {
-        const hold = await this.reserve(request, candidate, context);
-        try {
-          const iterator = this.adapterFor(candidate).chatStream!(upstream(request, candidate), callOptions(this.directory, candidate, context))[Symbol.asyncIterator]();
-          const first = await iterator.next();
-          if (first.done) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);
-          return { first: first.value, rest: iterator, hold };
-        } catch (error) {
-          await hold.release();
-          throw error;
-        }
+    const run = new RequestRun(context, conversationText(request.messages));
+    try {
+      const plan = this.plan(request, context, run);
+      // Peek before committing: until the first chunk arrives nothing was sent, so a failure
+      // moves on to the next candidate and the headers name the model that really answered.
+      const success = await runChain(plan.chain, (candidate, timer) => this.open(request, candidate, context, timer), run.attempts, {
+        ...this.chainOptions(plan, context),
+        accountOf: (opened: OpenedStream) => opened.account ?? {},
+        judge: this.parts.scorer && ((opened: OpenedStream) => this.parts.scorer!.score(request, opened.completion!)),
+      });
+      run.routeReason = reasonFor(success.candidate, plan);
+      const head: AnswerHead = {
+        route: success.timer.route,
+        modelId: success.candidate.modelId,
+        tier: run.tier,
+        routeReason: run.routeReason,
+        cache: run.cache,
+        before: run.attempts.filter((attempt) => attempt !== success.served),
+        quality: success.quality,
+      };
+      return { head, chunks: this.relay(request, success, run) };
+    } catch (error) {
+      throw run.fail(error);
+    }
+  }
+
+  private plan(request: ChatRequest, context: CallContext, run: RequestRun): CandidatePlan {
+    const plan = this.parts.policy.planChat(request, requiredCapabilities(request), context.tenant);
+    run.tier = plan.tier;
+    run.routeReason = plan.routeReason;
+    return plan;
+  }
+
+  private chainOptions(plan: CandidatePlan, context: CallContext): Pick<ChainOptions<unknown>, 'signal' | 'routeOf' | 'threshold'> {
+    return {
+      signal: context.signal,
+      routeOf: (candidate) => this.parts.backends.routeOf(candidate),
+      threshold: this.parts.routing.escalationThreshold(plan.tier),
+    };
+  }
+
+  private async answer(request: ChatRequest, candidate: Candidate, context: CallContext, timer: AttemptTimer): Promise<Answered> {
+    const chat = this.parts.backends.method(candidate, 'chat');
+    return underHold(
+      await this.reserve(request, candidate, context),
+      async () => {
+        const completion = await chat(upstream(request, candidate), this.parts.backends.callOptions(candidate, context));
+        timer.markFirstToken();
+        const outputText = outputTextOf(completion);
+        return { completion, account: this.accountFor(candidate, request, outputText, completion.usage) };
       },
-      context.signal,
+      (answer) => answer.account.costUsd ?? 0,
     );
-    const meta = describeAnswer(this.directory, success, plan);
+  }
+
+  private async open(request: ChatRequest, candidate: Candidate, context: CallContext, timer: AttemptTimer): Promise<OpenedStream> {
+    const chatStream = this.parts.backends.method(candidate, 'chatStream');
+    const hold = await this.reserve(request, candidate, context);
+    try {
+      const iterator = chatStream(upstream(request, candidate), this.parts.backends.callOptions(candidate, context))[Symbol.asyncIterator]();
+      if (candidate.scoreBeforeServing && this.parts.scorer) return await this.drain(request, candidate, iterator, hold, timer);
+      const first = await iterator.next();
+      if (first.done) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);
+      timer.markFirstToken();
+      return { first: first.value, rest: iterator, hold };
+    } catch (error) {
+      await hold.release();
+      throw error;
+    }
+  }
+
+  /** A scored stream is read to its end before the client sees any of it, then replayed. */
+  private async drain(request: ChatRequest, candidate: Candidate, iterator: AsyncIterator<ChatCompletionChunk>, hold: Hold, timer: AttemptTimer): Promise<OpenedStream> {
+    const chunks: ChatCompletionChunk[] = [];
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      timer.markFirstToken();
+      chunks.push(next.value);
+    }
+    if (chunks.length === 0) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);
+    const completion = assembleCompletion(chunks);
+    const account = this.accountFor(candidate, request, outputTextOf(completion), completion.usage);
+    await hold.settle(account.costUsd ?? 0);
+    return { first: chunks[0], rest: replay(chunks.slice(1)), hold: SETTLED, account, completion };
+  }
+
+  /**
+   * Passes chunks through, then, however the stream ends — completed, cut upstream, or abandoned
+   * by the client — settles what was produced and records the attempt, before the usage chunk.
+   */
+  private async *relay(request: ChatRequest, success: ChainSuccess<OpenedStream>, run: RequestRun): AsyncGenerator<ChatCompletionChunk> {
+    const { candidate, timer, value: opened } = success;
     const wantsUsage = request.stream_options?.include_usage === true;
-    const { first, rest, hold } = success.value;
-    return { meta, chunks: this.relay(request, first, rest, meta, wantsUsage, hold, success.startedAt) };
+    let usage: Usage | undefined;
+    let text = '';
+    let last = opened.first;
+    let failure: SluiceError | undefined;
+    let isComplete = false;
+    try {
+      for (let current: IteratorResult<ChatCompletionChunk> = { done: false, value: opened.first }; !current.done; current = await opened.rest.next()) {
+        const chunk = current.value;
+        last = chunk;
+        if (chunk.usage) usage = chunk.usage;
+        for (const choice of chunk.choices) text += deltaText(choice.delta);
+        const isUsageOnly = chunk.choices.length === 0;
+        if (!isUsageOnly) yield wantsUsage ? { ...chunk, usage: null } : withoutUsage(chunk);
+      }
+      isComplete = true;
+    } catch (error) {
+      failure = run.context.signal.aborted ? clientClosed() : toSluiceError(error);
+      throw failure;
+    } finally {
+      // After the first byte there is no silent switch: what was produced is what is charged.
+      if (!isComplete) await opened.rest.return?.().catch(() => undefined);
+      const account = opened.account ?? this.accountFor(candidate, request, text, usage);
+      await opened.hold.settle(account.costUsd ?? 0);
+      const outcome = isComplete ? 'answered' : failure ? outcomeOfFailure(failure) : 'abandoned';
+      const served = success.served ?? timer.finish(outcome, { ...account, quality: success.quality, error: failure });
+      if (!success.served) run.attempts.push(served);
+      run.finish(served, isComplete ? undefined : (failure ?? clientClosed()));
+    }
+    const finalUsage = opened.account?.usage ?? usage ?? estimateUsage(request.messages, text);
+    if (wantsUsage) yield { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage: finalUsage, system_fingerprint: last.system_fingerprint };
   }
 
   /** Reserve the most this candidate can cost; a free model holds nothing. */
   private reserve(request: ChatRequest, candidate: Candidate, context: CallContext): Promise<Hold> {
-    const model = this.directory.get(candidate.modelId);
-    if (!model || !this.directory.isPaid(model.id)) return this.budget.reserve(context.tenant, undefined, 0, context.requestId);
-    const promptTokens = Math.ceil(messagesText(request.messages).length / 3) + 8 * request.messages.length;
-    const outputTokens = (request.max_completion_tokens ?? request.max_tokens ?? this.budget.defaultOutputTokens) * (request.n ?? 1);
-    return this.budget.reserve(context.tenant, model, maxChatCostUsd(model.price, promptTokens, outputTokens), context.requestId);
+    const model = this.parts.catalog.get(candidate.modelId);
+    if (!model || !this.parts.catalog.isPaid(model.id)) return this.parts.budget.reserve(context.tenant, undefined, 0, context.requestId);
+    const outputTokens = (request.max_completion_tokens ?? request.max_tokens ?? this.parts.budget.defaultOutputTokens) * (request.n ?? 1);
+    return this.parts.budget.reserve(context.tenant, model, maxChatCostUsd(model.price, promptTokenUpperBound(request), outputTokens), context.requestId);
   }
 
-  private costOf(modelId: string, usage: Usage): number {
-    const model = this.directory.get(modelId);
-    return (model && chatCostUsd(model.price, usage)) ?? 0;
-  }
-
-  /** Passes chunks through, notes the usage, and fills in the cost when the stream ends. */
-  private async *relay(
-    request: ChatRequest,
-    first: ChatCompletionChunk,
-    rest: AsyncIterator<ChatCompletionChunk>,
-    meta: AnswerMeta,
-    wantsUsage: boolean,
-    hold: Hold,
-    startedAt: number,
-  ): AsyncGenerator<ChatCompletionChunk> {
-    let usage: Usage | undefined;
-    let text = '';
-    let last: ChatCompletionChunk = first;
-    let current: IteratorResult<ChatCompletionChunk> = { done: false, value: first };
-    try {
-      while (!current.done) {
-        const chunk = current.value;
-        last = chunk;
-        if (chunk.usage) usage = chunk.usage;
-        for (const choice of chunk.choices) text += choice.delta.content ?? '';
-        const isUsageOnly = chunk.choices.length === 0;
-        if (!isUsageOnly) yield wantsUsage ? { ...chunk, usage: null } : withoutUsage(chunk);
-        current = await rest.next();
-      }
-    } catch (error) {
-      throw toSluiceError(error);
-    } finally {
-      // Completed, cut upstream or abandoned by the client: what was produced is what is charged.
-      meta.upstreamMs = performance.now() - startedAt;
-      meta.outputText = text;
-      this.withCost(meta, usage ?? estimateUsage(request.messages, text), usage === undefined);
-      await hold.settle(meta.costUsd ?? 0);
-    }
-    const finalUsage = meta.usage!;
-    if (wantsUsage) yield { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage: finalUsage, system_fingerprint: last.system_fingerprint };
-  }
-
-  private adapterFor(candidate: Candidate) {
-    return this.directory.adapter(candidate.backendId);
-  }
-
-  private withCost(meta: AnswerMeta, usage: Usage, isEstimated: boolean): AnswerMeta {
-    const model = this.directory.get(meta.modelId);
-    meta.usage = usage;
-    meta.costUsd = model ? chatCostUsd(model.price, usage) : undefined;
-    meta.isCostEstimated = isEstimated;
-    return meta;
+  /** The one place a chat attempt's cost is computed: the settle, the header and the log read it. */
+  private accountFor(candidate: Candidate, request: ChatRequest, outputText: string, reported: Usage | undefined): AttemptAccount {
+    const usage = reported ?? estimateUsage(request.messages, outputText);
+    const price = this.parts.catalog.get(candidate.modelId)?.price;
+    return { usage, outputText, costUsd: price ? chatCostUsd(price, usage) : undefined, isCostEstimated: reported === undefined };
   }
 }
 
-/** What the model said, for the log and for counting tokens: text, or tool calls as JSON. */
-function outputTextOf(completion: ChatCompletion): string {
-  return completion.choices
-    .map((choice) => choice.message.content ?? (choice.message.tool_calls ? JSON.stringify(choice.message.tool_calls) : ''))
-    .join('\n');
+/** A settle already made (a drained stream): the relay's settle changes nothing. */
+const SETTLED: Hold = { settle: async () => false, release: async () => false };
+
+/** A free model that answered only because the paid ones did not fit the budget says so. */
+function reasonFor(candidate: Candidate, plan: CandidatePlan): string | undefined {
+  return candidate.onlyIfBudgetExceeded ? 'budget' : plan.routeReason;
+}
+
+async function* replay(chunks: readonly ChatCompletionChunk[]): AsyncGenerator<ChatCompletionChunk> {
+  yield* chunks;
 }
 
 function upstream(request: ChatRequest, candidate: Candidate): ChatRequest {
   return { ...request, model: candidate.upstreamModel };
+}
+
+function deltaText(delta: ChatCompletionChunk['choices'][number]['delta']): string {
+  let text = delta.content ?? '';
+  for (const call of delta.tool_calls ?? []) text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+  return text;
 }
 
 function withoutUsage(chunk: ChatCompletionChunk): ChatCompletionChunk {

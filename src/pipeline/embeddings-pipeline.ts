@@ -1,10 +1,13 @@
 import type { EmbeddingInput, EmbeddingResult } from '../../adapters/spec/index.js';
 import { SluiceError } from '../../adapters/spec/index.js';
 import { embeddingCostUsd } from '../budget/price-table.js';
-import type { ModelDirectory } from './candidate-plan.js';
-import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
-import type { CallContext } from './chat-pipeline.js';
+import { textTokenUpperBound } from '../budget/token-bound.js';
+import type { ModelCatalog } from '../routing/model-catalog.js';
+import type { RoutingPolicy } from '../routing/routing-policy.js';
+import type { RequestRecord } from './attempt.js';
+import type { Backends } from './backends.js';
 import { underHold, type BudgetStep } from './budget-step.js';
+import { RequestRun, type CallContext } from './request-run.js';
 import { runChain } from './run-chain.js';
 
 export interface EmbeddingsCall {
@@ -14,51 +17,66 @@ export interface EmbeddingsCall {
   user?: string;
 }
 
+export interface EmbeddingsAnswer {
+  result: EmbeddingResult;
+  record: RequestRecord;
+}
+
 export class EmbeddingsPipeline {
   constructor(
-    private readonly directory: ModelDirectory,
+    private readonly policy: RoutingPolicy,
+    private readonly catalog: ModelCatalog,
+    private readonly backends: Backends,
     private readonly budget: BudgetStep,
   ) {}
 
-  async embed(request: EmbeddingsCall, context: CallContext): Promise<{ result: EmbeddingResult; meta: AnswerMeta }> {
-    const plan = this.directory.plan(request.model, ['embed'], context.tenant);
-    const success = await runChain(
-      plan.chain,
-      async (candidate) => {
-        const model = this.directory.get(candidate.modelId);
-        // A free model's price makes both figures 0, and a zero estimate holds nothing.
-        const costUsd = (tokens: number) => (model ? embeddingCostUsd(model.price, tokens) : 0);
-        return underHold(
-          await this.budget.reserve(context.tenant, model, costUsd(upperBoundTokens(request.input)), context.requestId),
-          () => this.directory.adapter(candidate.backendId).embed!({ ...request, model: candidate.upstreamModel }, callOptions(this.directory, candidate, context)),
-          (result) => costUsd(result.usage.prompt_tokens),
-        );
-      },
-      context.signal,
-    );
-    const { candidate, value } = success;
-    const vectors = request.dimensions ? value.vectors.map((vector) => shorten(vector, request.dimensions!)) : value.vectors;
-    if (vectors.length !== inputCount(request.input)) {
-      throw new SluiceError('upstream-unavailable', `${candidate.backendId} returned ${vectors.length} vectors for ${inputCount(request.input)} inputs`);
+  async embed(request: EmbeddingsCall, context: CallContext): Promise<EmbeddingsAnswer> {
+    const run = new RequestRun(context, request.input.kind === 'text' ? request.input.values.join('\n') : `${request.input.values.length} token arrays`);
+    try {
+      const plan = this.policy.planModel(request.model, ['embed'], context.tenant);
+      const success = await runChain(
+        plan.chain,
+        async (candidate, timer) => {
+          const embed = this.backends.method(candidate, 'embed');
+          const price = this.catalog.get(candidate.modelId)?.price;
+          // A free model's price makes both figures 0, and a zero estimate holds nothing.
+          const costUsd = (tokens: number) => (price ? embeddingCostUsd(price, tokens) : 0);
+          const result = await underHold(
+            await this.budget.reserve(context.tenant, this.catalog.get(candidate.modelId), costUsd(upperBoundTokens(request.input)), context.requestId),
+            async () => checked(await embed({ ...request, model: candidate.upstreamModel }, this.backends.callOptions(candidate, context)), request, candidate.backendId),
+            (answer) => costUsd(answer.usage.prompt_tokens),
+          );
+          timer.markFirstToken();
+          return { result, costUsd: costUsd(result.usage.prompt_tokens) };
+        },
+        run.attempts,
+        { signal: context.signal, routeOf: (candidate) => this.backends.routeOf(candidate), accountOf: () => ({}) },
+      );
+      const { result, costUsd } = success.value;
+      const usage = { prompt_tokens: result.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.usage.total_tokens };
+      const served = success.timer.finish('answered', { usage, costUsd });
+      run.attempts.push(served);
+      const vectors = request.dimensions ? result.vectors.map((vector) => shorten(vector, request.dimensions!)) : result.vectors;
+      return { result: { ...result, vectors }, record: run.finish(served) };
+    } catch (error) {
+      throw run.fail(error);
     }
-    const model = this.directory.get(candidate.modelId);
-    const meta: AnswerMeta = {
-      ...describeAnswer(this.directory, success),
-      costUsd: model ? embeddingCostUsd(model.price, value.usage.prompt_tokens) : undefined,
-      usage: { prompt_tokens: value.usage.prompt_tokens, completion_tokens: 0, total_tokens: value.usage.total_tokens },
-    };
-    return { result: { ...value, vectors }, meta };
   }
 }
 
-/** At most one token per two characters (and one per id), so the hold covers the real cost. */
-function upperBoundTokens(input: EmbeddingInput): number {
-  if (input.kind === 'tokens') return input.values.reduce((sum, ids) => sum + ids.length, 0);
-  return input.values.reduce((sum, text) => sum + Math.ceil(text.length / 2) + 2, 0);
+/** A backend that returns the wrong number of vectors has failed this attempt. */
+function checked(result: EmbeddingResult, request: EmbeddingsCall, backendId: string): EmbeddingResult {
+  const expected = request.input.values.length;
+  if (result.vectors.length !== expected) {
+    throw new SluiceError('upstream-unavailable', `${backendId} returned ${result.vectors.length} vectors for ${expected} inputs`);
+  }
+  return result;
 }
 
-function inputCount(input: EmbeddingInput): number {
-  return input.values.length;
+/** Token ids count themselves; text is bounded by its UTF-8 bytes (token-bound.ts). */
+function upperBoundTokens(input: EmbeddingInput): number {
+  if (input.kind === 'tokens') return input.values.reduce((sum, ids) => sum + ids.length, 0);
+  return textTokenUpperBound(input.values);
 }
 
 /**

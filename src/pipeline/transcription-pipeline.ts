@@ -1,41 +1,64 @@
 import type { TranscriptionRequest, TranscriptionResult } from '../../adapters/spec/index.js';
 import { audioCostUsd } from '../budget/price-table.js';
-import type { ModelDirectory } from './candidate-plan.js';
-import { callOptions, describeAnswer, type AnswerMeta } from './answer-meta.js';
-import type { CallContext } from './chat-pipeline.js';
+import type { ModelCatalog } from '../routing/model-catalog.js';
+import type { RoutingPolicy } from '../routing/routing-policy.js';
+import type { RequestRecord } from './attempt.js';
+import type { Backends } from './backends.js';
 import { underHold, type BudgetStep } from './budget-step.js';
+import { RequestRun, type CallContext } from './request-run.js';
 import { runChain } from './run-chain.js';
+
+export interface TranscriptionAnswer {
+  result: TranscriptionResult;
+  record: RequestRecord;
+}
+
+/** Compressed speech runs to about 32 kbit/s at the lowest: no upload lasts longer than this. */
+const BYTES_PER_SECOND_AT_LEAST = 4_000;
 
 export class TranscriptionPipeline {
   constructor(
-    private readonly directory: ModelDirectory,
+    private readonly policy: RoutingPolicy,
+    private readonly catalog: ModelCatalog,
+    private readonly backends: Backends,
     private readonly budget: BudgetStep,
   ) {}
 
-  async transcribe(request: TranscriptionRequest, context: CallContext): Promise<{ result: TranscriptionResult; meta: AnswerMeta }> {
-    const plan = this.directory.plan(request.model, ['transcribe'], context.tenant);
-    const success = await runChain(
-      plan.chain,
-      async (candidate) => {
-        const model = this.directory.get(candidate.modelId);
-        // Compressed speech runs to about 32 kbit/s at the lowest: no upload lasts longer than that.
-        const longestSeconds = request.file.data.length / 4_000;
-        // A free model's price makes both figures 0, and a zero estimate holds nothing.
-        const costUsd = (seconds: number) => (model ? (audioCostUsd(model.price, seconds) ?? 0) : 0);
-        return underHold(
-          await this.budget.reserve(context.tenant, model, costUsd(longestSeconds), context.requestId),
-          () => this.directory.adapter(candidate.backendId).transcribe!({ ...request, model: candidate.upstreamModel }, callOptions(this.directory, candidate, context)),
-          (result) => costUsd(result.durationSeconds ?? longestSeconds),
-        );
-      },
-      context.signal,
-    );
-    const { candidate, value } = success;
-    const model = this.directory.get(candidate.modelId);
-    const meta: AnswerMeta = {
-      ...describeAnswer(this.directory, success),
-      costUsd: model ? audioCostUsd(model.price, value.durationSeconds) : undefined,
-    };
-    return { result: value, meta };
+  async transcribe(request: TranscriptionRequest, context: CallContext): Promise<TranscriptionAnswer> {
+    const run = new RequestRun(context, `${request.file.filename} (${request.file.data.length} bytes)`);
+    try {
+      const plan = this.policy.planModel(request.model, ['transcribe'], context.tenant);
+      const longestSeconds = request.file.data.length / BYTES_PER_SECOND_AT_LEAST;
+      const success = await runChain(
+        plan.chain,
+        async (candidate, timer) => {
+          const transcribe = this.backends.method(candidate, 'transcribe');
+          const price = this.catalog.get(candidate.modelId)?.price;
+          // A free model's price makes both figures 0, and a zero estimate holds nothing.
+          const costUsd = (seconds: number) => (price ? (audioCostUsd(price, seconds) ?? 0) : 0);
+          // Computed once: what the ledger is settled with is what the header and the log say.
+          let account = { costUsd: 0, isCostEstimated: false };
+          const result = await underHold(
+            await this.budget.reserve(context.tenant, this.catalog.get(candidate.modelId), costUsd(longestSeconds), context.requestId),
+            () => transcribe({ ...request, model: candidate.upstreamModel }, this.backends.callOptions(candidate, context)),
+            (answer) => {
+              // A backend that reports no duration is charged for the longest the upload can last.
+              account = { costUsd: costUsd(answer.durationSeconds ?? longestSeconds), isCostEstimated: answer.durationSeconds === undefined && costUsd(1) > 0 };
+              return account.costUsd;
+            },
+          );
+          timer.markFirstToken();
+          return { result, account };
+        },
+        run.attempts,
+        { signal: context.signal, routeOf: (candidate) => this.backends.routeOf(candidate), accountOf: () => ({}) },
+      );
+      const { result, account } = success.value;
+      const served = success.timer.finish('answered', { ...account, outputText: result.text });
+      run.attempts.push(served);
+      return { result, record: run.finish(served) };
+    } catch (error) {
+      throw run.fail(error);
+    }
   }
 }

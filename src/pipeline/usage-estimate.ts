@@ -1,6 +1,6 @@
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200kBase from 'js-tiktoken/ranks/o200k_base';
-import type { ChatMessage, Usage } from '../../adapters/spec/index.js';
+import { messageText, type ChatMessage, type Usage } from '../../adapters/spec/index.js';
 
 /**
  * Tokens counted locally, used only when a backend reports no usage; costs computed from them
@@ -16,19 +16,9 @@ export function countTokens(text: string): number {
   return encoder.encode(text).length;
 }
 
-export function messagesText(messages: readonly ChatMessage[]): string {
-  return messages
-    .map((message) => {
-      if (typeof message.content === 'string') return message.content;
-      if (Array.isArray(message.content)) return message.content.map((part) => ('text' in part ? part.text : '')).join(' ');
-      return '';
-    })
-    .join('\n');
-}
-
 /** OpenAI's chat accounting: each message costs its content plus 3 tokens of framing, and the reply 3 more. */
 export function estimateUsage(messages: readonly ChatMessage[], completionText: string): Usage {
-  const prompt = messages.reduce((sum, message) => sum + 3 + countTokens(messagesText([message])), 3);
+  const prompt = messages.reduce((sum, message) => sum + 3 + countTokens(messageText(message.content)), 3);
   const completion = countTokens(completionText);
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }

@@ -1,8 +1,8 @@
 import { SluiceError } from '../../adapters/spec/index.js';
 import { EMBEDDING_DIMENSIONS, type EmbeddingMatch, type EmbeddingStore } from '../store/embedding-store.js';
-import type { AnswerMeta } from './answer-meta.js';
-import type { ModelDirectory } from './candidate-plan.js';
-import type { CallContext } from './chat-pipeline.js';
+import type { ModelCatalog } from '../routing/model-catalog.js';
+import type { RequestRecord } from './attempt.js';
+import type { CallContext } from './request-run.js';
 import type { EmbeddingsPipeline } from './embeddings-pipeline.js';
 
 /** The width of the `embeddings` table's vector column: what can be stored and searched. */
@@ -25,7 +25,7 @@ export interface VectorSearchAnswer {
   model: string | undefined;
   usage: { prompt_tokens: number; total_tokens: number };
   /** Present when a query was embedded: for the x-sluice-* headers and the log. */
-  meta?: AnswerMeta;
+  record?: RequestRecord;
 }
 
 /**
@@ -35,7 +35,7 @@ export interface VectorSearchAnswer {
  */
 export class VectorPipeline {
   constructor(
-    private readonly directory: ModelDirectory,
+    private readonly catalog: ModelCatalog,
     private readonly embeddings: EmbeddingsPipeline,
     private readonly store?: EmbeddingStore,
   ) {}
@@ -46,7 +46,7 @@ export class VectorPipeline {
 
   /** The first configured model that embeds on a local backend: free, and 384-d for MiniLM. */
   defaultModel(): string | undefined {
-    return this.directory.models().find((model) => model.capabilities.includes('embed') && this.directory.isLocal(model.id))?.id;
+    return this.catalog.models().find((model) => model.capabilities.includes('embed') && this.catalog.isLocal(model.id))?.id;
   }
 
   /** 503 when the gateway runs without a database, before any model is called. */
@@ -91,9 +91,10 @@ export class VectorPipeline {
     if (model === undefined) {
       throw new SluiceError('invalid-request', "no local embedding model is configured to embed 'query': name one in 'model', or send 'vector'", { param: 'model' });
     }
-    const { result, meta } = await this.embeddings.embed({ model, input: { kind: 'text', values: [call.query ?? ''] } }, context);
-    this.checkDimensions(result.vectors, meta.modelId, 'model');
+    const { result, record } = await this.embeddings.embed({ model, input: { kind: 'text', values: [call.query ?? ''] } }, context);
+    const modelId = record.served!.modelId;
+    this.checkDimensions(result.vectors, modelId, 'model');
     const matches = await store.search(result.vectors[0], call.topK, call.filter);
-    return { matches, model: meta.modelId, usage: { prompt_tokens: result.usage.prompt_tokens, total_tokens: result.usage.total_tokens }, meta };
+    return { matches, model: modelId, usage: { prompt_tokens: result.usage.prompt_tokens, total_tokens: result.usage.total_tokens }, record };
   }
 }

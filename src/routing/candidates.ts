@@ -8,9 +8,12 @@ export interface Candidate {
   upstreamModel: string;
   /** A free model added to the chain for when the paid ones do not fit the budget; tried only then. */
   onlyIfBudgetExceeded?: boolean;
+  /** Its answer is scored before the client sees it, and escalated to the next candidate when weak. */
+  scoreBeforeServing?: boolean;
 }
 
-export interface ModelCatalog {
+/** What building a chain needs to know about the configured models. */
+export interface ChainCatalog {
   get(modelId: string): ModelConfig | undefined;
   /** Backends that can be called now (keyed, configured). */
   isAvailable(backendId: string): boolean;
@@ -38,7 +41,7 @@ export interface ChainFilter {
  * The requested model, then its configured fallbacks, keeping those whose backend is up,
  * which can do what the request needs and which the tenant may use. Pure.
  */
-export function buildChain(first: readonly string[], catalog: ModelCatalog, filter: ChainFilter): Candidate[] {
+export function buildChain(first: readonly string[], catalog: ChainCatalog, filter: ChainFilter): Candidate[] {
   const chain: Candidate[] = [];
   const seen = new Set<string>();
   const visit = (modelId: string) => {

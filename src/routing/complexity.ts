@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../../adapters/spec/index.js';
+import { messageText, type ChatRequest } from '../../adapters/spec/index.js';
 import type { Tier } from '../config/schema.js';
 
 export interface TierVerdict {
@@ -11,21 +11,15 @@ const CREATIVE = /\b(poem|story|stories|song|lyrics|haiku|novel|screenplay|brain
 const HIGH = /\b(prove|proof|derive|analy[sz]e|architecture|design a|refactor|debug|step[- ]by[- ]step|trade-?offs?|legal|diagnos\w*|optimi[sz]e)\b/i;
 const CODE = /```|\bfunction\s+\w+\s*\(|\bclass\s+\w+|\bdef\s+\w+\s*\(|#include\b/;
 
-function textOf(content: ChatRequest['messages'][number]['content']): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content.map((part) => (part.type === 'text' ? part.text : '')).join(' ');
-}
-
 /**
  * A cheap, explainable first cut of how hard a request is. Pure and fast: it runs on every
  * routed request. The reason names the rule that fired, for `x-sluice-route-reason`.
  */
 export function classifyComplexity(request: ChatRequest): TierVerdict {
-  const system = request.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => textOf(m.content)).join('\n');
+  const system = request.messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => messageText(m.content)).join('\n');
   const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
-  const question = textOf(lastUser?.content);
-  const words = request.messages.reduce((sum, m) => sum + textOf(m.content).split(/\s+/).filter(Boolean).length, 0);
+  const question = messageText(lastUser?.content);
+  const words = request.messages.reduce((sum, m) => sum + messageText(m.content).split(/\s+/).filter(Boolean).length, 0);
 
   if (BRAND.test(system) || BRAND.test(question)) return { tier: 'brand', reason: 'brand-voice' };
   if (CREATIVE.test(question)) return { tier: 'creative', reason: 'creative-writing' };

@@ -1,44 +1,64 @@
-import type { ChatRequest } from '../../adapters/spec/index.js';
+import type { Capability, ChatRequest } from '../../adapters/spec/index.js';
+import { mayUseModel, type Tenant } from '../auth/tenant.js';
 import type { Tier } from '../config/schema.js';
+import { buildChain, type Candidate, type ChainCatalog } from './candidates.js';
 import { classifyComplexity } from './complexity.js';
 
-export interface RoutePlan {
-  tiers: Partial<Record<Tier, readonly string[]>>;
-  /** Share of eligible requests that may go to a local model (rollout), 0..1. */
-  localShare: number;
-}
-
 export interface RouteContext {
-  isLocal(modelId: string): boolean;
-  /** 0..1, handed in so tests are deterministic. */
+  tenant: Tenant;
+  /** What the request needs from a model (chat, stream, tools, json, vision). */
+  needs: readonly Capability[];
+  /** Share of eligible requests that may go local (rollout), 0..1: the live setting. */
+  localShare: number;
+  /** 0..1, handed in so tests are deterministic; sticky per caller in production. */
   draw: number;
+  /** Whether local answers are scored before they are served (a scorer is configured). */
+  validatesLocal: boolean;
 }
 
 export interface RouteDecision {
   tier: Tier;
-  /** Model ids in the order to try them. */
-  models: string[];
+  chain: readonly Candidate[];
   reason: string;
 }
 
-const TIER_ORDER: readonly Tier[] = ['simple', 'medium', 'high', 'creative', 'brand'];
-
-/** `auto` → tier → the tier's chain. Pure: everything it needs is an argument. */
-export function decideRoute(request: ChatRequest, plan: RoutePlan, context: RouteContext): RouteDecision {
-  const verdict = classifyComplexity(request);
-  let models = [...(plan.tiers[verdict.tier] ?? nearestConfiguredTier(plan, verdict.tier))];
-  let reason = verdict.reason;
-  if (context.draw >= plan.localShare && models.some((id) => context.isLocal(id))) {
-    models = models.filter((id) => !context.isLocal(id));
-    reason = `${reason};rollout`;
-  }
-  return { tier: verdict.tier, models, reason };
+/** `auto` → a tier with its reason → the candidates to try, in order. Pure: everything it needs is an argument. */
+export interface Router {
+  decide(request: ChatRequest, context: RouteContext): RouteDecision;
 }
 
-function nearestConfiguredTier(plan: RoutePlan, tier: Tier): readonly string[] {
+export type TierPlan = Partial<Record<Tier, readonly string[]>>;
+
+const TIER_ORDER: readonly Tier[] = ['simple', 'medium', 'high', 'creative', 'brand'];
+
+/** The complexity analyser's tier, then that tier's configured chain, the rollout share applied. */
+export class TierRouter implements Router {
+  constructor(
+    private readonly tiers: TierPlan,
+    private readonly catalog: ChainCatalog & { isLocal(modelId: string): boolean },
+  ) {}
+
+  decide(request: ChatRequest, context: RouteContext): RouteDecision {
+    const verdict = classifyComplexity(request);
+    let models = [...(this.tiers[verdict.tier] ?? nearestConfiguredTier(this.tiers, verdict.tier))];
+    let reason = verdict.reason;
+    if (context.draw >= context.localShare && models.some((id) => this.catalog.isLocal(id))) {
+      models = models.filter((id) => !this.catalog.isLocal(id));
+      reason = `${reason};rollout`;
+    }
+    const chain = buildChain(models, this.catalog, { needs: context.needs, isAllowed: (id) => mayUseModel(context.tenant, id) });
+    // A local answer is checked before it is served only where someone can take over.
+    const scored = chain.map((candidate, index) =>
+      context.validatesLocal && index < chain.length - 1 && this.catalog.isLocal(candidate.modelId) ? { ...candidate, scoreBeforeServing: true } : candidate,
+    );
+    return { tier: verdict.tier, chain: scored, reason };
+  }
+}
+
+function nearestConfiguredTier(tiers: TierPlan, tier: Tier): readonly string[] {
   const start = TIER_ORDER.indexOf(tier);
   for (const candidate of [...TIER_ORDER.slice(start), ...TIER_ORDER.slice(0, start).reverse()]) {
-    const chain = plan.tiers[candidate];
+    const chain = tiers[candidate];
     if (chain?.length) return chain;
   }
   return [];

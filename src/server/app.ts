@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { SluiceError } from '../../adapters/spec/index.js';
-import type { InferenceLog, InferenceRow } from '../store/inference-log.js';
+import type { InferenceLog } from '../store/inference-log.js';
 import type { KeyStore } from '../auth/key-store.js';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { SluiceMetrics } from '../metrics/metrics.js';
-import type { ModelDirectory } from '../pipeline/candidate-plan.js';
+import type { RequestRecord } from '../pipeline/attempt.js';
+import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { ChatPipeline } from '../pipeline/chat-pipeline.js';
 import type { EmbeddingsPipeline } from '../pipeline/embeddings-pipeline.js';
 import type { TranscriptionPipeline } from '../pipeline/transcription-pipeline.js';
@@ -24,6 +25,7 @@ import { chatCompletionsRoute } from './routes/chat-route.js';
 import { embeddingsRoute } from './routes/embeddings-route.js';
 import { getModelRoute, listModelsRoute } from './routes/models-route.js';
 import { healthRoute, metricsRoute, readyRoute, type Readiness } from './routes/ops-routes.js';
+import { renderOutcome } from './request-outcome.js';
 import { transcriptionsRoute } from './routes/transcriptions-route.js';
 import { vectorSearchRoute } from './routes/vector-search-route.js';
 
@@ -32,13 +34,12 @@ export interface AppDependencies {
   metrics: SluiceMetrics;
   keys: KeyStore;
   hasMasterKey: boolean;
-  directory: ModelDirectory;
+  catalog: ModelCatalog;
   chat: ChatPipeline;
   embeddings: EmbeddingsPipeline;
   transcriptions: TranscriptionPipeline;
   readiness: Readiness;
   passthrough?: PassthroughTarget;
-  autoAliases: readonly string[];
   limits: { jsonBytes: number; uploadBytes: number; jsonMaxDepth: number; jsonMaxObjectKeys: number };
   inferenceLog?: InferenceLog;
   /** The vector store's pipeline (`x-sluice-store`, /v1/vector/search); without it both answer 503. */
@@ -64,8 +65,8 @@ export function createApp(deps: AppDependencies): express.Express {
 
   const v1 = express.Router();
   v1.use(authMiddleware(deps.keys, deps.rateLimiter));
-  v1.get('/models', listModelsRoute(deps.directory, deps.autoAliases));
-  v1.get('/models/:model', getModelRoute(deps.directory));
+  v1.get('/models', listModelsRoute(deps.catalog));
+  v1.get('/models/:model', getModelRoute(deps.catalog));
   v1.post('/chat/completions', json, chatCompletionsRoute(deps.chat, deps.metrics));
   v1.post('/embeddings', json, embeddingsRoute(deps.embeddings, deps.vectors));
   v1.post('/vector/search', json, vectorSearchRoute(deps.vectors));
@@ -80,7 +81,7 @@ export function createApp(deps: AppDependencies): express.Express {
   return app;
 }
 
-/** Request id, abort on disconnect, and one log line and metric sample per request. */
+/** Request id, abort on disconnect, and — once the request has really finished — its rendering. */
 function trackRequest(deps: AppDependencies) {
   return (request: Request, response: Response, next: NextFunction) => {
     const state: RequestState = {
@@ -92,84 +93,16 @@ function trackRequest(deps: AppDependencies) {
     response.locals.sluice = state;
     response.setHeader('x-sluice-request-id', state.requestId);
     response.on('close', () => {
-      if (!response.writableFinished) state.abort.abort(new SluiceError('client-closed', 'the client closed the connection'));
-      const latencyMs = performance.now() - state.startedAt;
-      const meta = state.meta;
-      const status = response.writableFinished ? response.statusCode : 499;
-      const route = meta?.route ?? 'none';
-      deps.metrics.requests.inc({ endpoint: state.endpoint, route, model: meta?.modelId ?? 'none', tier: meta?.tier ?? 'none', status: String(status) });
-      deps.metrics.latency.observe({ endpoint: state.endpoint, route }, latencyMs / 1000);
-      if (meta && response.writableFinished && status < 400) {
-        deps.metrics.answers.inc({ location: meta.route === 'local' ? 'local' : 'vendor' });
-        if (meta.upstreamMs !== undefined) deps.metrics.gatewayOverhead.observe({ endpoint: state.endpoint }, Math.max(0, latencyMs - meta.upstreamMs) / 1000);
-      }
-      if (meta?.costUsd) deps.metrics.costUsd.inc({ route, model: meta.modelId }, meta.costUsd);
-      if (meta?.usage) {
-        deps.metrics.tokens.inc({ route, model: meta.modelId, direction: 'input' }, meta.usage.prompt_tokens);
-        deps.metrics.tokens.inc({ route, model: meta.modelId, direction: 'output' }, meta.usage.completion_tokens);
-      }
-      for (const attempt of meta?.failedAttempts ?? []) {
-        deps.metrics.fallbacks.inc({ model: attempt.modelId, kind: attempt.error.kind });
-        if (attempt.error.kind === 'budget-exceeded') deps.metrics.budgetRefusals.inc({ model: attempt.modelId });
-      }
-      if (deps.inferenceLog && MODEL_ENDPOINTS.has(state.endpoint)) {
-        for (const row of inferenceRows(state, status, latencyMs)) deps.inferenceLog.append(row);
-        deps.metrics.logRows.inc({ outcome: 'appended' });
-      }
-      if (state.endpoint === 'other' && request.method === 'GET') return; // probes and scrapes would drown the log
-      deps.logger.info(
-        {
-          requestId: state.requestId,
-          tenant: state.tenant?.name,
-          method: request.method,
-          path: request.originalUrl.split('?')[0],
-          status,
-          route: meta?.route,
-          model: meta?.modelId,
-          tier: meta?.tier,
-          routeReason: meta?.routeReason,
-          costUsd: meta?.costUsd,
-          promptTokens: meta?.usage?.prompt_tokens,
-          completionTokens: meta?.usage?.completion_tokens,
-          fallbackFrom: meta?.failedAttempts.map((attempt) => `${attempt.modelId}:${attempt.error.kind}`),
-          error: state.error instanceof SluiceError ? state.error.kind : state.error ? 'internal' : undefined,
-          latencyMs: Math.round(latencyMs),
-        },
-        'request',
-      );
+      const isComplete = response.writableFinished;
+      if (!isComplete) state.abort.abort(new SluiceError('client-closed', 'the client closed the connection'));
+      const exchange = { status: isComplete ? response.statusCode : 499, latencyMs: performance.now() - state.startedAt, isComplete };
+      // A stream the client abandoned is still settling (the relay's finally): its record follows.
+      const render = (record?: RequestRecord) => renderOutcome(deps, request, state, exchange, record);
+      if (state.record) void state.record.then(render);
+      else render();
     });
     next();
   };
-}
-
-const MODEL_ENDPOINTS = new Set(['chat', 'embeddings', 'transcriptions', 'vector_search']);
-
-/**
- * One row per attempt: the candidates that failed before the answer (or before the error), then
- * the answer itself. Each row's request_id is the x-sluice-request-id its client received.
- */
-function inferenceRows(state: RequestState, status: number, latencyMs: number): InferenceRow[] {
-  const meta = state.meta;
-  const failed = meta?.failedAttempts ?? [];
-  const common = { requestId: state.requestId, tenant: state.tenant?.name, inputText: state.inputText, cacheStatus: 'miss', tier: meta?.tier, routingReason: meta?.routeReason };
-  const rows: InferenceRow[] = failed.map((attempt, index) => ({ ...common, attempt: index + 1, modelId: attempt.modelId, error: attempt.error.kind, latencyMs: Math.round(latencyMs) }));
-  const finalError = state.error instanceof SluiceError ? state.error.kind : state.error ? 'internal' : status >= 400 ? `http-${status}` : undefined;
-  if (!meta && !finalError) return rows;
-  rows.push({
-    ...common,
-    attempt: failed.length + 1,
-    modelId: meta?.modelId,
-    route: meta?.route,
-    output: meta?.outputText,
-    costUsd: meta?.costUsd,
-    isEstimated: meta?.isCostEstimated ?? false,
-    promptTokens: meta?.usage?.prompt_tokens,
-    completionTokens: meta?.usage?.completion_tokens,
-    escalatedFrom: failed.at(-1)?.modelId,
-    latencyMs: Math.round(latencyMs),
-    error: finalError,
-  });
-  return rows;
 }
 
 function endpointOf(path: string): string {

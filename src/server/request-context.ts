@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Tenant } from '../auth/tenant.js';
-import type { AnswerMeta } from '../pipeline/answer-meta.js';
-import type { CallContext } from '../pipeline/chat-pipeline.js';
+import type { RequestRecord } from '../pipeline/attempt.js';
+import type { CallContext } from '../pipeline/request-run.js';
 
 /** What one request carries through the middleware, kept on `response.locals`. */
 export interface RequestState {
@@ -9,11 +9,15 @@ export interface RequestState {
   startedAt: number;
   endpoint: string;
   tenant?: Tenant;
-  meta?: AnswerMeta;
-  /** What the caller sent, as text, for the inference log (which applies the privacy mode). */
-  inputText?: string;
   error?: unknown;
   abort: AbortController;
+  /**
+   * Set when a pipeline takes the request: settles with its record once the request has really
+   * finished (a stream: after the relay's settle), which the metrics, log rows and access log read.
+   */
+  record?: Promise<RequestRecord>;
+  /** The record, once there: a stream's cost trailer reads it. */
+  finished?: RequestRecord;
 }
 
 export function stateOf(response: Response): RequestState {
@@ -24,7 +28,19 @@ export function stateOf(response: Response): RequestState {
  * The pipeline's view of the request. The socket's `close` before the answer finished becomes
  * an abort, so the vendor call or local generation stops with the client.
  */
-export function callContext(request: Request, response: Response): CallContext {
+export function callContext(_request: Request, response: Response): CallContext {
   const state = stateOf(response);
-  return { requestId: state.requestId, tenant: state.tenant!, signal: state.abort.signal };
+  let deliver: ((record: RequestRecord) => void) | undefined;
+  return {
+    requestId: state.requestId,
+    tenant: state.tenant!,
+    signal: state.abort.signal,
+    onStart: () => {
+      state.record = new Promise((resolve) => (deliver = resolve));
+    },
+    onRecord: (record) => {
+      state.finished = record;
+      deliver?.(record);
+    },
+  };
 }

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
  * output → output, qualityScore → quality_score, costUsd → cost, latencyMs → latency_ms,
  * routingReason → routing_reason, createdAt → created_at, tenant, tier, route,
  * cacheStatus → cache_status, promptTokens → prompt_tokens, completionTokens → completion_tokens,
- * escalatedFrom → escalated_from, error, isEstimated → is_estimated.
+ * escalatedFrom → escalated_from, error, isEstimated → is_estimated, outcome, ttftMs → ttft_ms,
+ * qualityReasons → quality_reasons (003_attempt_outcome.sql).
  * `undefined` means unknown and is stored as null, never as zero.
  */
 export interface InferenceRow {
@@ -28,9 +29,16 @@ export interface InferenceRow {
   cacheStatus?: string;
   promptTokens?: number;
   completionTokens?: number;
+  /** The model tried before this attempt, which failed or was escalated. */
   escalatedFrom?: string;
   error?: string;
   isEstimated?: boolean;
+  /** answered, failed, escalated, abandoned or cache-hit (pipeline/attempt.ts). */
+  outcome?: string;
+  /** From this attempt's start to its first token. */
+  ttftMs?: number;
+  /** The quality checks the answer failed, comma-separated; empty when it passed them all. */
+  qualityReasons?: string;
 }
 
 /** A row as queued, spilled and inserted: privacy mode applied, types made safe for the columns. */
@@ -126,6 +134,9 @@ export function toLoggedInference(row: InferenceRow, mode: TextLogMode, now: Dat
     escalatedFrom: cleanText(row.escalatedFrom),
     error: cleanText(row.error),
     isEstimated: row.isEstimated === true,
+    outcome: cleanText(row.outcome),
+    ttftMs: integerOrUndefined(row.ttftMs),
+    qualityReasons: cleanText(row.qualityReasons),
   };
 }
 

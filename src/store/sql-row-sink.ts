@@ -21,6 +21,9 @@ const COLUMNS: ReadonlyArray<readonly [string, (row: LoggedInference) => unknown
   ['escalated_from', (row) => row.escalatedFrom],
   ['error', (row) => row.error],
   ['is_estimated', (row) => row.isEstimated ?? false],
+  ['outcome', (row) => row.outcome],
+  ['ttft_ms', (row) => row.ttftMs],
+  ['quality_reasons', (row) => row.qualityReasons],
 ];
 
 // Postgres allows 65 535 bind parameters per statement.

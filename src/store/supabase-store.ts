@@ -64,7 +64,7 @@ export function createSupabaseStoreClient(options: SupabaseStoreOptions): Supaba
   });
 }
 
-/** LoggedInference → the snake_case columns of `model_inferences` (001_init.sql), unknown as null. */
+/** LoggedInference → the snake_case columns of `model_inferences` (001, 003), unknown as null. */
 export function toInferenceRecord(row: LoggedInference): Record<string, unknown> {
   return {
     request_id: row.requestId,
@@ -86,6 +86,9 @@ export function toInferenceRecord(row: LoggedInference): Record<string, unknown>
     escalated_from: row.escalatedFrom ?? null,
     error: row.error ?? null,
     is_estimated: row.isEstimated ?? false,
+    outcome: row.outcome ?? null,
+    ttft_ms: row.ttftMs ?? null,
+    quality_reasons: row.qualityReasons ?? null,
   };
 }
 

@@ -1,7 +1,8 @@
 // The chat completion as OpenAI streams it: a role chunk, one word per content delta (tool calls: a header
 // delta, then argument fragments), a finish chunk, the usage chunk when asked for, then `data: [DONE]`.
 import type { CompletionPlan, PlannedChoice } from './fake-openai-chat.js';
-import { streamErrorBody, type StreamScenario } from './fake-openai-scenarios.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { streamErrorBody, trickleIntervalMs, type StreamScenario } from './fake-openai-scenarios.js';
 import { cutConnectionAfter, openEventStream, type Exchange } from './fake-openai-wire.js';
 
 type Delta = Record<string, unknown>;
@@ -47,12 +48,28 @@ export function streamCompletion(exchange: Exchange, plan: CompletionPlan, optio
     return;
   }
 
-  for (const { index, deltas } of deltasByChoice) {
-    for (const delta of deltas) stream.data(chunk(index, delta));
+  const frames = [
+    ...deltasByChoice.flatMap(({ index, deltas }) => deltas.map((delta) => chunk(index, delta))),
+    ...plan.choices.map((choice) => chunk(choice.index, {}, choice.finishReason)),
+    ...(options.includeUsage ? [{ ...envelope, choices: [], usage: plan.usage }] : []),
+  ];
+  if (options.scenario === 'fake-trickle') {
+    void trickle(exchange, stream, frames);
+    return;
   }
-  for (const choice of plan.choices) stream.data(chunk(choice.index, {}, choice.finishReason));
-  if (options.includeUsage) {
-    stream.data({ ...envelope, choices: [], usage: plan.usage });
+  for (const frame of frames) stream.data(frame);
+  stream.done();
+}
+
+/** One frame per interval until the end, or until the client hangs up. */
+async function trickle(exchange: Exchange, stream: ReturnType<typeof openEventStream>, frames: readonly object[]): Promise<void> {
+  for (const frame of frames) {
+    try {
+      await delay(trickleIntervalMs, undefined, { signal: exchange.signal });
+    } catch {
+      return; // the client left: nothing more is generated
+    }
+    stream.data(frame);
   }
   stream.done();
 }

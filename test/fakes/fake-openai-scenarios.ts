@@ -6,7 +6,9 @@ import { FakeHttpError, type Exchange, type OpenAIErrorBody } from './fake-opena
 export const slowDelayMs = 2000;
 export const retryAfterSeconds = 7;
 
-const streamScenarios = ['fake-cut-after-first-chunk', 'fake-stream-error', 'fake-empty-stream', 'fake-no-usage'] as const;
+const streamScenarios = ['fake-cut-after-first-chunk', 'fake-stream-error', 'fake-empty-stream', 'fake-no-usage', 'fake-trickle'] as const;
+/** `fake-trickle` streams one chunk per this many milliseconds, as a model generating live does. */
+export const trickleIntervalMs = 40;
 export type StreamScenario = (typeof streamScenarios)[number];
 
 // Bodies as OpenAI sends them; the 502 one, with its numeric code, is Cloudflare's in front of OpenAI.

@@ -20,7 +20,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
-const CAP_USD = 0.5;
+const CAP_USD = 1.5;
 const PRICE = { input_per_1m: 1000, output_per_1m: 1000 }; // $0.001 a token: costs are easy to reason about
 
 interface Instance {

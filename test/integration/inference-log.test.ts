@@ -10,7 +10,7 @@ import { openPgliteDatabase } from '../../src/store/pglite-store.js';
 import { openPostgresDatabase } from '../../src/store/postgres-store.js';
 import type { SqlDatabase } from '../../src/store/sql-database.js';
 import { SqlRowSink } from '../../src/store/sql-row-sink.js';
-import { findPostgresBin, startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+import { startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 
 interface Backend {
   /** The database as the log sees it now; replaced when PGlite is reopened. */
@@ -133,7 +133,7 @@ async function migrationsAreIdempotent(database: SqlDatabase) {
   expect(await runMigrations(database)).toEqual([]);
   expect(await runMigrations(database)).toEqual([]);
   const versions = await database.query<{ version: string }>('select version from sluice_migrations');
-  expect(versions.rows.map((row) => row.version)).toEqual(['001_init', '002_match_embeddings']);
+  expect(versions.rows.map((row) => row.version)).toEqual(['001_init', '002_match_embeddings', '003_attempt_outcome']);
   const index = await database.query<{ indexdef: string }>(
     `select indexdef from pg_indexes where indexname = 'embeddings_embedding_idx'`,
   );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { buildGateway, type Gateway } from '../../src/gateway.js';
+import { buildGateway, type Gateway, type GatewayParts } from '../../src/gateway.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
 
@@ -51,10 +51,12 @@ export function testModels() {
     { id: 'slow', upstream_model: 'fake-slow', backend: 'openai-impatient', capabilities: chatAll, fallback: ['gpt-4o-mini'] },
     { id: 'only-slow', upstream_model: 'fake-slow', backend: 'openai', capabilities: chatAll },
     { id: 'claude-429', upstream_model: 'fake-429', backend: 'anthropic', capabilities: chatAll, fallback: ['gpt-4o-mini'] },
+    { id: 'down-then-429', upstream_model: 'fake-503', backend: 'openai', capabilities: chatAll, fallback: ['only-429'] },
+    { id: 'trickle', upstream_model: 'fake-trickle', backend: 'openai', capabilities: chatAll, price: { input_per_1m: 2.5, output_per_1m: 10 } },
   ];
 }
 
-export async function startTestGateway(patch: (raw: Record<string, any>) => void = () => {}): Promise<TestGateway> {
+export async function startTestGateway(patch: (raw: Record<string, any>) => void = () => {}, parts: GatewayParts = {}): Promise<TestGateway> {
   const [openai, deepseek, anthropic] = await Promise.all([startFakeOpenAI(), startFakeOpenAI({ name: 'deepseek' }), startFakeAnthropic()]);
   const raw: Record<string, any> = {
     server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
@@ -73,7 +75,7 @@ export async function startTestGateway(patch: (raw: Record<string, any>) => void
   };
   patch(raw);
   const config = parseConfig(raw);
-  const gateway = buildGateway(config, pino({ level: 'silent' }));
+  const gateway = buildGateway(config, pino({ level: 'silent' }), undefined, parts);
   const server = await gateway.listen(0, '127.0.0.1');
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -1,11 +1,12 @@
 import type { Request, Response } from 'express';
 import type { EmbeddingInput } from '../../../adapters/spec/index.js';
 import { SluiceError } from '../../../adapters/spec/index.js';
+import { headOf } from '../../pipeline/attempt.js';
 import type { EmbeddingsPipeline } from '../../pipeline/embeddings-pipeline.js';
 import type { VectorPipeline } from '../../pipeline/vector-pipeline.js';
 import { embeddingRequestSchema } from '../other-request-schemas.js';
-import { callContext, stateOf } from '../request-context.js';
-import { setAnswerHeaders } from '../sluice-headers.js';
+import { callContext } from '../request-context.js';
+import { setRecordHeaders } from '../sluice-headers.js';
 import { validate } from '../validate.js';
 import { STORE_HEADER, storeRequestOf } from './vector-search-route.js';
 
@@ -40,16 +41,15 @@ export function embeddingsRoute(pipeline: EmbeddingsPipeline, vectors?: VectorPi
       }
       if (body.dimensions !== undefined) vectors.checkDimensions([new Array<number>(body.dimensions)], body.model, 'dimensions');
     }
-    stateOf(response).inputText = input.kind === 'text' ? input.values.join('\n') : `${input.values.length} token arrays`;
-    const { result, meta } = await pipeline.embed(
+    const { result, record } = await pipeline.embed(
       { model: body.model, input, dimensions: body.dimensions, user: body.user },
       callContext(request, response),
     );
-    stateOf(response).meta = meta;
-    setAnswerHeaders(response, meta, { includeCost: true });
+    const head = headOf(record)!;
+    setRecordHeaders(response, head, record);
     if (toStore && vectors && input.kind === 'text') {
-      vectors.checkDimensions(result.vectors, meta.modelId, 'model');
-      const ids = await vectors.save(input.values, result.vectors, meta.modelId, toStore.metadata);
+      vectors.checkDimensions(result.vectors, head.modelId, 'model');
+      const ids = await vectors.save(input.values, result.vectors, head.modelId, toStore.metadata);
       response.setHeader('x-sluice-stored', String(ids.length));
     }
     const asBase64 = body.encoding_format === 'base64';

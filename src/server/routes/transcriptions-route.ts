@@ -1,10 +1,11 @@
 import type { Request, Response } from 'express';
 import { SluiceError } from '../../../adapters/spec/index.js';
+import { headOf } from '../../pipeline/attempt.js';
 import type { TranscriptionPipeline } from '../../pipeline/transcription-pipeline.js';
 import { readMultipart } from '../multipart.js';
 import { transcriptionFieldsSchema } from '../other-request-schemas.js';
-import { callContext, stateOf } from '../request-context.js';
-import { setAnswerHeaders } from '../sluice-headers.js';
+import { callContext } from '../request-context.js';
+import { setRecordHeaders } from '../sluice-headers.js';
 import { renderTranscription } from '../transcription-format.js';
 import { validate } from '../validate.js';
 
@@ -26,8 +27,7 @@ export function transcriptionsRoute(pipeline: TranscriptionPipeline, maxBytes: n
     if (granularities.length > 0 && format !== 'verbose_json') {
       throw new SluiceError('invalid-request', "timestamp_granularities requires response_format 'verbose_json'", { param: 'timestamp_granularities' });
     }
-    stateOf(response).inputText = `${file.filename} (${file.data.length} bytes)`;
-    const { result, meta } = await pipeline.transcribe(
+    const { result, record } = await pipeline.transcribe(
       {
         model: parsed.model,
         file: { data: file.data, filename: file.filename, contentType: file.contentType },
@@ -38,8 +38,7 @@ export function transcriptionsRoute(pipeline: TranscriptionPipeline, maxBytes: n
       },
       callContext(request, response),
     );
-    stateOf(response).meta = { ...meta, outputText: result.text };
-    setAnswerHeaders(response, meta, { includeCost: true });
+    setRecordHeaders(response, headOf(record)!, record);
     const rendered = renderTranscription(result, format, granularities.includes('word'));
     response.type(rendered.contentType);
     response.send(typeof rendered.body === 'string' ? rendered.body : JSON.stringify(rendered.body));

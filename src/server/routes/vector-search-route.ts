@@ -1,9 +1,10 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { SluiceError } from '../../../adapters/spec/index.js';
+import { headOf } from '../../pipeline/attempt.js';
 import { STORED_DIMENSIONS, type VectorPipeline } from '../../pipeline/vector-pipeline.js';
-import { callContext, stateOf } from '../request-context.js';
-import { setAnswerHeaders } from '../sluice-headers.js';
+import { callContext } from '../request-context.js';
+import { setRecordHeaders } from '../sluice-headers.js';
 import { validate } from '../validate.js';
 
 /** `POST /v1/vector/search`: exactly one of `query` and `vector`. */
@@ -59,15 +60,12 @@ export function vectorSearchRoute(vectors: VectorPipeline | undefined) {
       throw new SluiceError('invalid-request', "Missing required parameter: 'query' (or 'vector').", { param: 'query', code: 'missing_required_parameter' });
     }
     if (!vectors) throw new SluiceError('upstream-unavailable', 'no vector store is configured', { code: 'vector_store_unavailable' });
-    if (body.query !== undefined) stateOf(response).inputText = body.query;
     const answer = await vectors.search(
       { query: body.query, vector: body.vector, model: body.model, topK: body.top_k ?? DEFAULT_TOP_K, filter: body.filter },
       callContext(request, response),
     );
-    if (answer.meta) {
-      stateOf(response).meta = answer.meta;
-      setAnswerHeaders(response, answer.meta, { includeCost: true });
-    }
+    const head = answer.record && headOf(answer.record);
+    if (head) setRecordHeaders(response, head, answer.record!);
     response.json({
       object: 'list',
       data: answer.matches.map((match) => ({

@@ -1,0 +1,22 @@
+import type { ChatMessage } from './chat.js';
+
+/**
+ * The text a message carries — its string content, or its text parts joined by a space — and
+ * nothing else (images, audio and files say nothing a text check can read). The one extractor
+ * for routing, accounting and logging; translators that must refuse non-text parts keep theirs.
+ */
+export function messageText(content: ChatMessage['content']): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  let text = '';
+  for (const part of content) {
+    if (part.type !== 'text') continue;
+    text = text === '' ? part.text : `${text} ${part.text}`;
+  }
+  return text;
+}
+
+/** Every message's text, one message per line, in order. */
+export function conversationText(messages: readonly ChatMessage[]): string {
+  return messages.map((message) => messageText(message.content)).join('\n');
+}

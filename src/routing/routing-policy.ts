@@ -1,0 +1,81 @@
+import { SluiceError, type Capability, type ChatRequest } from '../../adapters/spec/index.js';
+import { mayUseModel, type Tenant } from '../auth/tenant.js';
+import type { Tier } from '../config/schema.js';
+import { buildChain, type Candidate, type ChainFilter } from './candidates.js';
+import type { ModelCatalog } from './model-catalog.js';
+import { stickyDraw } from './rollout.js';
+import type { Router, TierPlan } from './router.js';
+import type { RoutingState } from './routing-state.js';
+
+export interface CandidatePlan {
+  chain: readonly Candidate[];
+  tier?: Tier;
+  routeReason?: string;
+}
+
+export interface RoutingPolicyOptions {
+  tiers: TierPlan;
+  /** When a paid model's reservation does not fit: try the free (local) models of the plan, or refuse. */
+  onBudgetExceeded: 'local' | 'refuse';
+  /** Local answers are scored before serving (a quality scorer is configured). */
+  validatesLocal: boolean;
+  /** The environment variable that would key a backend, for the error that says how to enable it. */
+  keyVariableOf?: (backendId: string) => string | undefined;
+}
+
+/**
+ * Who may answer a request, in order: an explicit model and its fallbacks, or, for `auto` and
+ * its aliases, the router's chain for the request's tier. The tenant's allowed models, the live
+ * rollout share and the budget rule apply to both. Pure: no I/O.
+ */
+export class RoutingPolicy {
+  constructor(
+    private readonly catalog: ModelCatalog,
+    private readonly router: Router,
+    private readonly state: RoutingState,
+    private readonly options: RoutingPolicyOptions,
+  ) {}
+
+  /** For chat: a request the router can read. */
+  planChat(request: ChatRequest, needs: readonly Capability[], tenant: Tenant, draw = stickyDraw(request, tenant)): CandidatePlan {
+    if (!this.catalog.isAutoAlias(request.model)) return this.planModel(request.model, needs, tenant);
+    if (!mayUseModel(tenant, request.model)) {
+      throw new SluiceError('model-not-allowed', `this key may not use the model '${request.model}'`, { param: 'model' });
+    }
+    const decision = this.router.decide(request, { tenant, needs, localShare: this.state.localShare, draw, validatesLocal: this.options.validatesLocal });
+    if (decision.chain.length === 0) {
+      throw new SluiceError('upstream-unavailable', `no model of tier "${decision.tier}" is available for "${request.model}"; configure a backend key or a local model`, { param: 'model' });
+    }
+    return { chain: this.withBudgetFallback(decision.chain, this.filterFor(tenant, needs)), tier: decision.tier, routeReason: decision.reason };
+  }
+
+  /** An explicit model name (every endpoint): that model, then its configured fallbacks. */
+  planModel(modelName: string, needs: readonly Capability[], tenant: Tenant): CandidatePlan {
+    const model = this.catalog.resolve(modelName, tenant, needs);
+    const filter = this.filterFor(tenant, needs);
+    const chain = buildChain([model.id], this.catalog, filter);
+    if (chain.length === 0) {
+      const variable = this.options.keyVariableOf?.(model.backend);
+      const how = variable ? ` (set ${variable})` : '';
+      throw new SluiceError('upstream-unavailable', `the backend "${model.backend}" of model '${model.id}' is not configured${how}`, { param: 'model' });
+    }
+    return { chain: this.withBudgetFallback(chain, filter) };
+  }
+
+  private filterFor(tenant: Tenant, needs: readonly Capability[]): ChainFilter {
+    return { needs, isAllowed: (id) => mayUseModel(tenant, id) };
+  }
+
+  /**
+   * With `budget.on_exceeded: local`, the free models of the routing plan follow a chain of paid
+   * ones, to be tried only if a paid candidate's reservation did not fit (DESIGN §1 step 8).
+   */
+  private withBudgetFallback(chain: readonly Candidate[], filter: ChainFilter): readonly Candidate[] {
+    if (this.options.onBudgetExceeded !== 'local' || !chain.some((candidate) => this.catalog.isPaid(candidate.modelId))) return chain;
+    const planned = new Set(Object.values(this.options.tiers).flat() as string[]);
+    const free = buildChain([...planned].filter((id) => this.catalog.isLocal(id) && !this.catalog.isPaid(id)), this.catalog, filter)
+      .filter((candidate) => !this.catalog.isPaid(candidate.modelId) && !chain.some((existing) => existing.modelId === candidate.modelId))
+      .map((candidate) => ({ ...candidate, onlyIfBudgetExceeded: true }));
+    return [...chain, ...free];
+  }
+}
