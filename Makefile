@@ -1,5 +1,5 @@
 # The single entry point (DESIGN.md §6).
-.PHONY: setup start test bench typecheck clean
+.PHONY: setup start test bench eval lint typecheck clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,9 @@ bench: setup
 	python-sidecar/.venv/bin/python python-sidecar/bench_sidecar.py
 	node --import tsx load-tests/bench-budget.ts
 	node --import tsx load-tests/bench-inference-log.ts
+
+lint:
+	./node_modules/.bin/eslint --max-warnings 0 .
 
 typecheck:
 	./node_modules/.bin/tsc -p tsconfig.json --noEmit

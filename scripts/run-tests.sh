@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every check: typecheck, the TypeScript suites (vitest) and the sidecar's pytest suite.
+# Every check: typecheck, lint, the TypeScript suites (vitest) and the sidecar's pytest suite.
 # Ends with one line `N passed, M failed` and exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,13 @@ if ./node_modules/.bin/tsc -p tsconfig.json --noEmit && ./node_modules/.bin/tsc 
   echo '{"passed":1,"failed":0}' > "$results/typecheck.json"
 else
   echo '{"passed":0,"failed":1}' > "$results/typecheck.json"; status=1
+fi
+
+echo "== lint (eslint: typescript-eslint and STYLE.md's import boundaries)"
+if ./node_modules/.bin/eslint --max-warnings 0 .; then
+  echo '{"passed":1,"failed":0}' > "$results/lint.json"
+else
+  echo '{"passed":0,"failed":1}' > "$results/lint.json"; status=1
 fi
 
 echo "== vitest"

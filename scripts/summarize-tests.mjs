@@ -7,12 +7,14 @@ let passed = 0;
 let failed = 0;
 const missing = [];
 
-const typecheck = join(dir, 'typecheck.json');
-if (existsSync(typecheck)) {
-  const counts = JSON.parse(readFileSync(typecheck, 'utf8'));
-  passed += counts.passed;
-  failed += counts.failed;
-} else missing.push('typecheck');
+for (const check of ['typecheck', 'lint']) {
+  const file = join(dir, `${check}.json`);
+  if (existsSync(file)) {
+    const counts = JSON.parse(readFileSync(file, 'utf8'));
+    passed += counts.passed;
+    failed += counts.failed;
+  } else missing.push(check);
+}
 
 const vitest = join(dir, 'vitest.json');
 if (existsSync(vitest)) {

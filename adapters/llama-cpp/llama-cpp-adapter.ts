@@ -1,5 +1,4 @@
 import type {
-  Adapter,
   AdapterFactory,
   CallOptions,
   Capability,

@@ -2,6 +2,8 @@
  * The one table from environment variable to config field (DESIGN.md §3). Values from the
  * environment win over the file.
  */
+// The raw tree from YAML and the environment, before zod has checked it: untyped by nature.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 type Setter = (config: Record<string, any>, value: string) => void;
 
 const at =

@@ -81,6 +81,7 @@ function transcriptOf(file: UploadedFile): string {
 function decodeText(bytes: Buffer): string | undefined {
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is looked for
     return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
   } catch {
     return undefined; // invalid UTF-8: the upload is audio, which is the ordinary case
