@@ -12,6 +12,7 @@ import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { createApp } from './server/app.js';
 import { answerClientError } from './server/client-error.js';
+import { renderPassthroughCharge } from './server/request-outcome.js';
 import { createBudgetGuard } from './budget/create-budget-guard.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './auth/rate-limiter.js';
 import { thresholdWebhook } from './budget/threshold-webhook.js';
@@ -174,10 +175,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
             models: config.models,
             budget: budgetStep,
             limits: { maxBytes: config.server.json_limit_bytes, maxDepth: config.server.json_max_depth, maxObjectKeys: config.server.json_max_object_keys },
-            onCharge: (charge) => {
-              if (charge.modelId && charge.costUsd) metrics.costUsd.inc({ route: config.passthrough.backend, model: charge.modelId }, charge.costUsd);
-              logger.info({ requestId: charge.requestId, tenant: charge.tenantId, path: charge.path, model: charge.modelId, costUsd: charge.costUsd, isEstimated: charge.isEstimated, error: charge.error, uncharged: charge.uncharged }, 'passthrough charge');
-            },
+            onCharge: (charge) => renderPassthroughCharge({ logger, metrics, inferenceLog: parts.inferenceLog }, charge, config.passthrough.backend),
           }
         : undefined,
     limits: {

@@ -12,6 +12,8 @@ import type { PassthroughCostPlan } from './passthrough-cost.js';
 export interface PassthroughCharge {
   requestId: string;
   tenantId: string;
+  /** The key's name, as the inference log and the access log name callers. */
+  tenantName: string;
   method: string;
   /** The normalised path that was forwarded. */
   path: string;
@@ -67,6 +69,7 @@ export async function openCharge(budget: BudgetStep, plan: PassthroughCostPlan, 
       const charge: PassthroughCharge = {
         requestId: context.requestId,
         tenantId: context.tenant.id,
+        tenantName: context.tenant.name,
         method: context.method,
         path: context.path,
         isEstimated: false,

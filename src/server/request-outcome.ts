@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { SluiceError } from '../../adapters/spec/index.js';
 import type { SluiceMetrics } from '../metrics/metrics.js';
 import type { RequestRecord } from '../pipeline/attempt.js';
+import type { PassthroughCharge } from '../pipeline/passthrough-charge.js';
 import type { InferenceLog, InferenceRow } from '../store/inference-log.js';
 import type { RequestState } from './request-context.js';
 import { totalCost } from './sluice-headers.js';
@@ -111,6 +112,39 @@ export function inferenceRows(state: RequestState, exchange: Exchange, record: R
     // The served attempt of a request that failed afterwards (a store write, a cut stream) carries why.
     error: attempt.error?.kind ?? (attempt === record!.served ? finalError : undefined),
   }));
+}
+
+/**
+ * A forwarded passthrough call is one attempt on its backend: logged, with what it was charged, so
+ * spend through the passthrough shows in the same table as every other answer.
+ */
+export function renderPassthroughCharge(sinks: OutcomeSinks, charge: PassthroughCharge, backendId: string): void {
+  const labels = { route: backendId, model: charge.modelId ?? 'none' };
+  if (charge.costUsd) sinks.metrics.costUsd.inc(labels, charge.costUsd);
+  if (charge.usage) {
+    sinks.metrics.tokens.inc({ ...labels, direction: 'input' }, charge.usage.prompt_tokens);
+    sinks.metrics.tokens.inc({ ...labels, direction: 'output' }, charge.usage.completion_tokens);
+  }
+  const status = charge.upstreamStatus;
+  const error = charge.error ?? (status !== undefined && status >= 400 ? `http-${status}` : undefined);
+  sinks.inferenceLog?.append({
+    requestId: charge.requestId,
+    attempt: 1,
+    tenant: charge.tenantName,
+    modelId: charge.modelId,
+    route: backendId,
+    routingReason: `passthrough ${charge.method} ${charge.path}`,
+    outcome: error === 'client-closed' ? 'abandoned' : error && error !== 'usage-missing' ? 'failed' : 'answered',
+    costUsd: charge.costUsd,
+    isEstimated: charge.isEstimated,
+    promptTokens: charge.usage?.prompt_tokens,
+    completionTokens: charge.usage?.completion_tokens,
+    error,
+  });
+  sinks.logger.info(
+    { requestId: charge.requestId, tenant: charge.tenantName, path: charge.path, model: charge.modelId, costUsd: charge.costUsd, isEstimated: charge.isEstimated, error: charge.error, uncharged: charge.uncharged },
+    'passthrough charge',
+  );
 }
 
 function errorKind(error: unknown): string | undefined {

@@ -87,6 +87,20 @@ describe('one row per attempt', () => {
   });
 });
 
+describe('passthrough', () => {
+  it('a forwarded call is a row too, with what it was charged', async () => {
+    const response = await fetch(`${sluice.baseURL}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sluice.apiKey}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', prompt: 'say something', max_tokens: 5 }),
+    });
+    expect(response.status).toBe(200);
+    const [row] = await rowsOf(response.headers.get('x-sluice-request-id')!, 1);
+    expect(row).toMatchObject({ model_id: 'gpt-4o-mini', route: 'openai', outcome: 'answered', error: null, is_estimated: false });
+    expect(Number(row.cost)).toBeGreaterThan(0);
+  });
+});
+
 describe('a stream the client abandons', () => {
   it('is logged after the relay settled it: the row has the text produced and its cost', async () => {
     const words = Array.from({ length: 60 }, (_, index) => `word${index}`).join(' ');
