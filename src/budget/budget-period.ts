@@ -13,11 +13,31 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/**
+ * Every UTC offset in the tz database today is a whole number of quarter hours, so a local
+ * midnight — the only moment a calendar date changes — falls on a UTC quarter-hour boundary: the
+ * date is the same for a whole quarter hour, and is computed once per quarter hour, not per request
+ * (formatToParts was half the budget guard's CPU on the hot path).
+ */
+const QUARTER_HOUR_MS = 900_000;
+const lastDates = new Map<string, { bucket: number; date: CalendarDate }>();
+
+export interface CalendarDate {
+  year: number;
+  month: number;
+  day: number;
+}
+
 /** The calendar date of `instantMs` as seen in `timeZone`. */
-export function calendarDate(instantMs: number, timeZone: string): { year: number; month: number; day: number } {
+export function calendarDate(instantMs: number, timeZone: string): CalendarDate {
+  const bucket = Math.floor(instantMs / QUARTER_HOUR_MS);
+  const last = lastDates.get(timeZone);
+  if (last?.bucket === bucket) return last.date;
   const parts = formatterFor(timeZone).formatToParts(new Date(instantMs));
   const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((candidate) => candidate.type === type)?.value);
-  return { year: part('year'), month: part('month'), day: part('day') };
+  const date = Object.freeze({ year: part('year'), month: part('month'), day: part('day') });
+  lastDates.set(timeZone, { bucket, date });
+  return date;
 }
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
