@@ -21,6 +21,9 @@ bench: setup
 lint:
 	./node_modules/.bin/eslint --max-warnings 0 .
 
+eval: setup
+	node --import tsx eval/run-routing-eval.ts
+
 typecheck:
 	./node_modules/.bin/tsc -p tsconfig.json --noEmit
 

@@ -1,0 +1,104 @@
+import type { Tier } from '../src/config/schema.js';
+import { TIERS } from './routing/set-item.js';
+import type { LoadedItem } from './routing/check-set.js';
+
+/** What the router did with one item, and what that would cost. */
+export interface ItemOutcome {
+  item: LoadedItem;
+  decided: Tier;
+  reason: string;
+  firstModel: string;
+  isLocalFirst: boolean;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  /** The same tokens priced at the baseline model (everything to Claude 3.5 Sonnet). */
+  baselineCostUsd: number;
+  /** Where a router that always found the labelled tier would send it: the bar to aim at. */
+  labelled: { firstModel: string; isLocalFirst: boolean; costUsd: number };
+}
+
+/** A set of outcomes, each with the weight it carries in the scope's averages. */
+export interface Scope {
+  name: string;
+  outcomes: readonly ItemOutcome[];
+  weights: readonly number[];
+}
+
+/** The plan's traffic (DESIGN.md §2): high and creative share their 15% by their item counts. */
+const PLAN_SHARE: readonly { tiers: readonly Tier[]; share: number }[] = [
+  { tiers: ['simple'], share: 0.6 },
+  { tiers: ['medium'], share: 0.2 },
+  { tiers: ['high', 'creative'], share: 0.15 },
+  { tiers: ['brand'], share: 0.05 },
+];
+
+export function unweighted(name: string, outcomes: readonly ItemOutcome[]): Scope {
+  return { name, outcomes, weights: outcomes.map(() => 1) };
+}
+
+/** Every outcome reweighted so the tiers carry the plan's shares of traffic. */
+export function planWeighted(name: string, outcomes: readonly ItemOutcome[]): Scope {
+  const weights = outcomes.map((outcome) => {
+    const group = PLAN_SHARE.find((entry) => entry.tiers.includes(outcome.item.tier));
+    const inGroup = outcomes.filter((other) => group?.tiers.includes(other.item.tier)).length;
+    return group && inGroup > 0 ? group.share / inGroup : 0;
+  });
+  return { name, outcomes, weights };
+}
+
+export interface ScopeFigures {
+  items: number;
+  tierAccuracy: number;
+  /** Weight share, rows = label, columns = decided tier. */
+  confusion: Record<Tier, Record<Tier, number>>;
+  localShare: number;
+  simpleRoutedLocal: number;
+  costPerRequestUsd: number;
+  baselineCostPerRequestUsd: number;
+  labelledLocalShare: number;
+  labelledCostPerRequestUsd: number;
+}
+
+function weightedMean(scope: Scope, value: (outcome: ItemOutcome) => number, where: (outcome: ItemOutcome) => boolean = () => true): number {
+  let sum = 0;
+  let total = 0;
+  scope.outcomes.forEach((outcome, index) => {
+    if (!where(outcome)) return;
+    sum += scope.weights[index] * value(outcome);
+    total += scope.weights[index];
+  });
+  return total > 0 ? sum / total : Number.NaN;
+}
+
+export function figuresOf(scope: Scope): ScopeFigures {
+  const emptyRow = () => Object.fromEntries(TIERS.map((tier) => [tier, 0])) as Record<Tier, number>;
+  const confusion = Object.fromEntries(TIERS.map((tier) => [tier, emptyRow()])) as Record<Tier, Record<Tier, number>>;
+  scope.outcomes.forEach((outcome, index) => {
+    confusion[outcome.item.tier][outcome.decided] += scope.weights[index];
+  });
+  return {
+    items: scope.outcomes.length,
+    tierAccuracy: weightedMean(scope, (outcome) => Number(outcome.decided === outcome.item.tier)),
+    confusion,
+    localShare: weightedMean(scope, (outcome) => Number(outcome.isLocalFirst)),
+    simpleRoutedLocal: weightedMean(scope, (outcome) => Number(outcome.isLocalFirst), (outcome) => outcome.item.tier === 'simple'),
+    costPerRequestUsd: weightedMean(scope, (outcome) => outcome.costUsd),
+    baselineCostPerRequestUsd: weightedMean(scope, (outcome) => outcome.baselineCostUsd),
+    labelledLocalShare: weightedMean(scope, (outcome) => Number(outcome.labelled.isLocalFirst)),
+    labelledCostPerRequestUsd: weightedMean(scope, (outcome) => outcome.labelled.costUsd),
+  };
+}
+
+/** Properties of an item that a router might get wrong, read from the item itself. */
+export const TRAITS: readonly { name: string; has(outcome: ItemOutcome): boolean }[] = [
+  { name: 'system prompt', has: (o) => o.item.messages.some((m) => m.role === 'system' || m.role === 'developer') },
+  { name: 'multi-turn (2+ user turns)', has: (o) => o.item.messages.filter((m) => m.role === 'user').length > 1 },
+  { name: 'tools', has: (o) => Boolean(o.item.tools) },
+  { name: 'response_format json', has: (o) => Boolean(o.item.response_format) },
+  { name: 'code in the prompt', has: (o) => o.item.messages.some((m) => typeof m.content === 'string' && /```|`[^`\n]+`/u.test(m.content)) },
+  { name: 'long prompt (> 300 tokens)', has: (o) => o.promptTokens > 300 },
+  { name: 'long prompt, simple label', has: (o) => o.promptTokens > 300 && o.item.tier === 'simple' },
+  { name: 'short prompt (< 40 tokens), not simple', has: (o) => o.promptTokens < 40 && o.item.tier !== 'simple' },
+  { name: 'not English', has: (o) => o.item.lang !== 'en' },
+];
