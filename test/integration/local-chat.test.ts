@@ -259,7 +259,7 @@ describe('local chat through the gateway (OpenAI client)', () => {
       paths: { data_dir: mkdtempSync(join(tmpdir(), 'sluice-local-chat-')), models_dir: MODELS_DIR },
       backends: {
         local: { type: 'llama-cpp', requires_key: false, options: { model: MODEL_FILE, parallel: 2 } },
-        'local-narrow': { type: 'llama-cpp', requires_key: false, options: { model: MODEL_FILE, parallel: 1, queue_limit: 1 } },
+        'local-narrow': { type: 'llama-cpp', requires_key: false, options: { model: MODEL_FILE, parallel: 1, queue_limit: 1, max_wait_ms: 600_000 } }, // bounded by queue_limit alone: waiting time has its own test (local-overload)
       },
       models: [
         { id: MODEL, backend: 'local', capabilities },
