@@ -1,5 +1,4 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { isEntryScript } from './cli/entry-script.js';
 import { pino } from 'pino';
 import { buildGateway } from './gateway.js';
 import { openStore } from './store/open-store.js';
@@ -58,19 +57,8 @@ function textModeOf(mode: 'full' | 'truncated' | 'hashed' | 'off', maxChars: num
   return mode === 'truncated' ? { kind: 'truncated', maxChars } : { kind: mode };
 }
 
-/** True when this file is the script node was started with (not when `sluice serve` imports it). */
-function isEntryScript(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    // import.meta.url names the resolved file, so compare with argv[1] resolved the same way.
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false; // argv[1] is not a file (node -e, a REPL): then this module was imported
-  }
-}
 
-if (isEntryScript()) {
+if (isEntryScript(import.meta.url)) {
   serve().catch((error) => {
     process.stderr.write(`sluice: failed to start: ${(error as Error).stack ?? error}\n`);
     process.exit(1);

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { isEntryScript } from '../../src/cli/entry-script.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { ChatRequest } from '../../adapters/spec/index.js';
 import { formatIssue } from '../../src/config/load.js';
 import { chatRequestSchema } from '../../src/server/chat-request-schema.js';
@@ -112,18 +113,8 @@ export function formatCounts(items: readonly SetItem[]): string {
   return [header, rule, ...rows, ...totals, row('**all**', 'both', items)].join('\n');
 }
 
-/** True when this file is the script node was started with. */
-function isEntryScript(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false; // argv[1] is not a file (node -e): then this module was imported
-  }
-}
 
-if (isEntryScript()) {
+if (isEntryScript(import.meta.url)) {
   const set = loadRoutingSet();
   process.stdout.write(`${formatCounts(set.items)}\n`);
   for (const problem of set.problems) process.stderr.write(`routing set: ${problem}\n`);
