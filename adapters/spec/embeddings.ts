@@ -6,6 +6,12 @@ export interface EmbeddingRequest {
   input: EmbeddingInput;
   dimensions?: number;
   user?: string;
+  /**
+   * Set when the text was decoded from the client's token ids (OpenAI's encoding) for a backend
+   * that takes text: the client's tokens per input. Input limits count these, as OpenAI would,
+   * not the backend's own split of the decoded text, which may be longer.
+   */
+  clientTokenCounts?: readonly number[];
 }
 
 export interface EmbeddingResult {

@@ -9,6 +9,7 @@ import type { Backends } from './backends.js';
 import { underHold, type BudgetStep } from './budget-step.js';
 import { RequestRun, type CallContext } from './request-run.js';
 import { runChain } from './run-chain.js';
+import { decodeTokenInput, type DecodedTokens } from './token-input.js';
 
 export interface EmbeddingsCall {
   model: string;
@@ -34,16 +35,24 @@ export class EmbeddingsPipeline {
     const run = new RequestRun(context, request.input.kind === 'text' ? request.input.values.join('\n') : `${request.input.values.length} token arrays`);
     try {
       const plan = this.policy.planModel(request.model, ['embed'], context.tenant);
+      let decoded: Promise<DecodedTokens> | undefined;
       const success = await runChain(
         plan.chain,
         async (candidate, timer) => {
           const embed = this.backends.method(candidate, 'embed');
+          // Token ids mean OpenAI tokens of the model the client named: a local model gets the
+          // text they spell (decoded once, whichever local candidate asks); a vendor, the ids.
+          // A bad id fails here, before any hold or model work, and stops the chain.
+          const tokenText = request.input.kind === 'tokens' && this.backends.isLocal(candidate.backendId)
+            ? await (decoded ??= decodeTokenInput(request.input.values, request.model))
+            : undefined;
           const price = this.catalog.get(candidate.modelId)?.price;
           // A free model's price makes both figures 0, and a zero estimate holds nothing.
           const costUsd = (tokens: number) => (price ? embeddingCostUsd(price, tokens) : 0);
+          const call = { ...request, model: candidate.upstreamModel, ...(tokenText && { input: tokenText.input, clientTokenCounts: tokenText.tokenCounts }) };
           const result = await underHold(
             await this.budget.reserve(context.tenant, this.catalog.get(candidate.modelId), costUsd(upperBoundTokens(request.input)), context.requestId),
-            async () => checked(await embed({ ...request, model: candidate.upstreamModel }, this.backends.callOptions(candidate, context)), request, candidate.backendId),
+            async () => checked(await embed(call, this.backends.callOptions(candidate, context)), request, candidate.backendId),
             (answer) => costUsd(answer.usage.prompt_tokens),
           );
           timer.markFirstToken();
