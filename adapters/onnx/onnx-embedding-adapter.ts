@@ -4,12 +4,13 @@ import { join, resolve } from 'node:path';
 import type { Adapter, AdapterFactory, AdapterSettings, CallOptions, EmbeddingRequest, EmbeddingResult } from '../spec/index.js';
 import { SluiceError } from '../spec/index.js';
 import { parseOnnxOptions, resolveSettings, type ModelDescription, type OnnxOptions, type ResolvedSettings } from './embedding-options.js';
+import { checkClientTokenCounts, checkInputCount } from './input-limits.js';
 import { MicroBatcher } from './micro-batcher.js';
-import { ModelTokenizer } from './model-tokenizer.js';
 import { WorkerEncoder } from './worker-encoder.js';
+import { WorkerTokenizer } from './worker-tokenizer.js';
 
 interface LoadedModel {
-  tokenizer: ModelTokenizer;
+  tokenizer: WorkerTokenizer;
   encoder: WorkerEncoder;
   batcher: MicroBatcher;
   settings: ResolvedSettings;
@@ -18,9 +19,13 @@ interface LoadedModel {
 /**
  * A local sentence-embedding model (all-MiniLM-L6-v2 by default, BGE-small alike) run by
  * onnxruntime on a worker thread of this process (a run would block the event loop), tokenised
- * on this thread by the model's own tokenizer.json. Concurrent calls share model runs through
- * a micro-batcher. Vectors come back full length and, by default, unit length; the pipeline
- * applies `dimensions`.
+ * by the model's own tokenizer.json on a second worker thread (so is a 3.9 MB input). Input
+ * limits are enforced while tokenising, before any model run (input-limits.ts). Concurrent calls
+ * share model runs through a micro-batcher, fairly. Vectors come back full length and, by
+ * default, unit length; the pipeline applies `dimensions`.
+ *
+ * It embeds text: token ids are OpenAI tokens, which the gateway decodes to text before they
+ * come here (src/pipeline/token-input.ts), since this model's vocabulary is another.
  *
  * Options are checked when the gateway is built (a typo fails start-up, naming the field);
  * the model loads in the background and `ready()` settles when it has.
@@ -53,19 +58,27 @@ export const createOnnxEmbeddingAdapter: AdapterFactory = (adapterSettings) => {
 
     async embed(request: EmbeddingRequest, call: CallOptions): Promise<EmbeddingResult> {
       const { tokenizer, batcher, settings } = await model();
-      const sequences =
-        request.input.kind === 'text'
-          ? request.input.values.map((text) => tokenizer.encodeText(text, settings.maxLength))
-          : request.input.values.map((ids, index) => tokenizer.encodeTokens(ids, settings.maxLength, index));
-      const promptTokens = sequences.reduce((sum, ids) => sum + ids.length, 0);
+      if (request.input.kind === 'tokens') {
+        throw new SluiceError('invalid-request', `${adapterSettings.id} embeds text; token ids reach it decoded to text by the gateway`, { param: 'input' });
+      }
+      checkInputCount(request.input.values.length, settings.limits, request.model);
+      if (request.clientTokenCounts) checkClientTokenCounts(request.clientTokenCounts, settings.limits, request.model);
 
       const deadline = new AbortController();
       const timer = setTimeout(
         () => deadline.abort(new SluiceError('timeout', `${adapterSettings.id}: no embedding within ${call.timeoutMs} ms`)),
         call.timeoutMs,
       );
+      const signal = AbortSignal.any([call.signal, deadline.signal]);
       try {
-        const vectors = await batcher.embed(sequences, AbortSignal.any([call.signal, deadline.signal]));
+        const sequences = await tokenizer.tokenize(request.input.values, {
+          maxLength: settings.maxLength,
+          limits: request.clientTokenCounts ? undefined : settings.limits,
+          model: request.model,
+          signal,
+        });
+        const promptTokens = sequences.reduce((sum, ids) => sum + ids.length, 0);
+        const vectors = await batcher.embed(sequences, signal);
         return { model: request.model, vectors: vectors.map((vector) => Array.from(vector)), usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
       } catch (error) {
         if (error instanceof SluiceError) throw error;
@@ -77,9 +90,9 @@ export const createOnnxEmbeddingAdapter: AdapterFactory = (adapterSettings) => {
 
     close() {
       closing ??= loading.then(
-        async ({ batcher, encoder }) => {
+        async ({ batcher, encoder, tokenizer }) => {
           await batcher.close();
-          await encoder.close();
+          await Promise.all([encoder.close(), tokenizer.close()]);
         },
         () => undefined,
       );
@@ -98,8 +111,7 @@ async function loadModel(adapterSettings: AdapterSettings, modelDir: string, opt
       : 'run make setup to fetch the weights';
     throw new Error(`${modelPath} not found: ${hint}`);
   }
-  const [tokenizerJson, tokenizerConfig, config, sentenceBertConfig, poolingConfig] = await Promise.all([
-    readJson(join(modelDir, 'tokenizer.json')),
+  const [tokenizerConfig, config, sentenceBertConfig, poolingConfig] = await Promise.all([
     readOptionalJson(join(modelDir, 'tokenizer_config.json')),
     readOptionalJson(join(modelDir, 'config.json')),
     readOptionalJson(join(modelDir, 'sentence_bert_config.json')),
@@ -107,13 +119,24 @@ async function loadModel(adapterSettings: AdapterSettings, modelDir: string, opt
   ]);
   const description = { config: config ?? {}, tokenizerConfig: tokenizerConfig ?? {}, sentenceBertConfig, poolingConfig } as ModelDescription;
   const settings = resolveSettings(options, description, adapterSettings.id);
-  const tokenizer = ModelTokenizer.fromJson(tokenizerJson as object, description.tokenizerConfig, description.config.vocab_size);
-  const encoder = await WorkerEncoder.start({
-    modelPath,
-    settings: { threads: settings.threads, spinThreads: settings.spinThreads, pooling: settings.pooling, normalize: settings.normalize },
-    padId: tokenizer.padId,
+  // tokenizer.json (700 kB for MiniLM) is read and parsed by the tokenizer's own thread.
+  const tokenizer = await WorkerTokenizer.start({ tokenizerPath: join(modelDir, 'tokenizer.json'), tokenizerConfig: description.tokenizerConfig });
+  let encoder: WorkerEncoder;
+  try {
+    encoder = await WorkerEncoder.start({
+      modelPath,
+      settings: { threads: settings.threads, spinThreads: settings.spinThreads, pooling: settings.pooling, normalize: settings.normalize },
+      padId: tokenizer.padId,
+    });
+  } catch (error) {
+    await tokenizer.close();
+    throw error;
+  }
+  const batcher = new MicroBatcher((sequences) => encoder.encode(sequences), {
+    maxBatch: settings.maxBatch,
+    maxBatchTokens: settings.maxBatchTokens,
+    windowMs: settings.batchWindowMs,
   });
-  const batcher = new MicroBatcher((sequences) => encoder.encode(sequences), { maxBatch: settings.maxBatch, windowMs: settings.batchWindowMs });
   adapterSettings.log?.('info', 'embedding model loaded', {
     modelDir,
     maxLength: settings.maxLength,
@@ -121,6 +144,7 @@ async function loadModel(adapterSettings: AdapterSettings, modelDir: string, opt
     threads: settings.threads,
     spinThreads: settings.spinThreads,
     maxBatch: settings.maxBatch,
+    maxBatchTokens: settings.maxBatchTokens,
     loadMs: Math.round(performance.now() - started),
   });
   return { tokenizer, encoder, batcher, settings };

@@ -2,15 +2,29 @@ import { z } from 'zod';
 
 const tokenId = z.number().int().nonnegative();
 
+/** OpenAI's limit on inputs per embeddings request, for every model; a local backend may set a lower one. */
+export const MAX_EMBEDDING_INPUTS = 2048;
+
 /** OpenAI's embeddings request: a string, strings, a token array or token arrays. */
 export const embeddingRequestSchema = z.strictObject({
   model: z.string().min(1),
-  input: z.union([
-    z.string(),
-    z.array(z.string()).min(1).max(2048),
-    z.array(tokenId).min(1),
-    z.array(z.array(tokenId).min(1)).min(1).max(2048),
-  ], { error: 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays' }),
+  input: z
+    .union([
+      z.string(),
+      z.array(z.string()).min(1),
+      z.array(tokenId).min(1),
+      z.array(z.array(tokenId).min(1)).min(1),
+    ], { error: 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays' })
+    // Counted once the shape is known: inside the union, 2,049 strings would be reported as
+    // "input[0]: expected number" by the token-array branch.
+    .check((context) => {
+      const { value } = context;
+      const count = typeof value === 'string' || typeof value[0] === 'number' ? 1 : value.length;
+      if (count > MAX_EMBEDDING_INPUTS) {
+        context.issues.push({ code: 'custom', input: value, message: `${count} inputs; at most ${MAX_EMBEDDING_INPUTS} inputs per request` });
+      }
+    })
+    .describe(`A string, or an array of up to ${MAX_EMBEDDING_INPUTS} inputs (strings or token-id arrays).`),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().positive().max(8192).optional(),
   user: z.string().optional(),

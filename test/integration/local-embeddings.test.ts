@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +153,23 @@ describe('onnx adapter', () => {
     expect(result.usage).toEqual({ prompt_tokens: 4 + 8, total_tokens: 4 + 8 });
   });
 
+  it('refuses token ids, which reach it decoded to text by the gateway, with invalid-request', async () => {
+    await expect(adapter.embed!({ model: MODEL, input: { kind: 'tokens', values: [[101, 7592, 102]] } }, call())).rejects.toMatchObject({
+      kind: 'invalid-request',
+      detail: { param: 'input' },
+    });
+  });
+
+  it('counts decoded text by the client’s token counts, not its own split, for the limits', async () => {
+    // 9,000 WordPiece tokens, sent by the client as 8,000 ids: within OpenAI's 8,192.
+    const text = 'word '.repeat(9_000);
+    const decoded = { model: MODEL, input: { kind: 'text' as const, values: [text] } };
+    await expect(adapter.embed!(decoded, call())).rejects.toMatchObject({ kind: 'invalid-request' });
+    const result = await adapter.embed!({ ...decoded, clientTokenCounts: [8_000] }, call());
+    expect(result.usage.prompt_tokens).toBe(MAX_LENGTH);
+    await expect(adapter.embed!({ ...decoded, clientTokenCounts: [8_193] }, call())).rejects.toThrow('Input 0 is too long: 8193 token ids');
+  });
+
   it('drops a call aborted before its batch runs, with client-closed', async () => {
     const controller = new AbortController();
     const pending = adapter.embed!({ model: MODEL, input: { kind: 'text', values: ['never embedded'] } }, call({ signal: controller.signal }));
@@ -246,7 +265,7 @@ describe('local embeddings through the gateway (OpenAI client)', () => {
   });
   afterAll(() => gateway.close());
 
-  const embedFloats = async (input: string | string[] | number[][], extra: { dimensions?: number } = {}) =>
+  const embedFloats = async (input: string | string[] | number[] | number[][], extra: { dimensions?: number } = {}) =>
     (await client.embeddings.create({ model: MODEL, input, encoding_format: 'float', ...extra })).data.map((item) => item.embedding);
 
   it('puts every paraphrase nearer its partner than any other sentence, with a margin', async () => {
@@ -298,24 +317,37 @@ describe('local embeddings through the gateway (OpenAI client)', () => {
     expect(answer.usage).toEqual({ prompt_tokens: reference.flat().length, total_tokens: reference.flat().length });
   });
 
-  it("gives token arrays, with or without [CLS]/[SEP], the vector of the text they spell", async () => {
-    const texts = TRICKY;
-    const reference = referenceTokenIds(texts);
-    const fromText = await embedFloats(texts);
-    const withTemplate = await embedFloats(reference);
-    const bare = await embedFloats(reference.map((ids) => ids.slice(1, -1)));
+  it('takes token arrays as OpenAI tokens (cl100k_base, as LangChain sends them): the vector and usage of the text they spell', async () => {
+    const cl100k = new Tiktoken(cl100kBase);
+    const texts = [...TRICKY, PARAPHRASES[0][0]];
+    const ids = texts.map((text) => cl100k.encode(text));
+    const fromText = await client.embeddings.create({ model: MODEL, input: texts, encoding_format: 'float' });
+    const fromIds = await client.embeddings.create({ model: MODEL, input: ids, encoding_format: 'float' });
     texts.forEach((text, index) => {
-      expect(maxAbsDifference(withTemplate[index], fromText[index]), text).toBeLessThan(1e-5);
-      expect(maxAbsDifference(bare[index], fromText[index]), text).toBeLessThan(1e-5);
+      const [a, b] = [fromText.data[index].embedding, fromIds.data[index].embedding];
+      expect(dot(a, b) / (norm(a) * norm(b)), text).toBeGreaterThan(0.999);
     });
-    const answer = await client.embeddings.create({ model: MODEL, input: reference, encoding_format: 'float' });
-    expect(answer.usage.prompt_tokens).toBe(reference.flat().length);
+    // Usage counts what the local model saw: the same tokens as for the text.
+    expect(fromIds.usage).toEqual(fromText.usage);
+    // One flat token array is one input.
+    const [single] = await embedFloats(ids.at(-1)!);
+    expect(maxAbsDifference(single, fromText.data.at(-1)!.embedding)).toBeLessThan(1e-5);
   });
 
-  it('rejects a token id outside the vocabulary with 400 on input', async () => {
-    const failure = await client.embeddings.create({ model: MODEL, input: [[101, 30522, 102]] }).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((failure as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('input');
+  it('rejects a token id cl100k_base lacks with 400 on input, and the local model is never called', async () => {
+    const adapter = gateway.adapters.get('local-embeddings')!;
+    const embed = adapter.embed!;
+    let calls = 0;
+    adapter.embed = (request, options) => (calls++, embed.call(adapter, request, options));
+    try {
+      const failure = await client.embeddings.create({ model: MODEL, input: [[9906, 4435], [9906, 100_261]] }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((failure as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('input');
+      expect((failure as Error).message).toContain('Invalid token id 100261 at token 1 of input 1');
+      expect(calls).toBe(0);
+    } finally {
+      adapter.embed = embed;
+    }
   });
 
   it('embeds 256 strings in one request exactly as it embeds each alone', async () => {

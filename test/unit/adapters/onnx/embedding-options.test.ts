@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseOnnxOptions, resolveSettings, type ModelDescription } from '../../../../adapters/onnx/embedding-options.js';
 
 const minilm: ModelDescription = {
-  config: { max_position_embeddings: 512, vocab_size: 30522 },
+  config: { max_position_embeddings: 512 },
   tokenizerConfig: { model_max_length: 512 },
   sentenceBertConfig: { max_seq_length: 256 },
   poolingConfig: { pooling_mode_cls_token: false, pooling_mode_mean_tokens: true },
@@ -15,8 +15,13 @@ describe('parseOnnxOptions', () => {
       model_file: 'model.onnx',
       normalize: true,
       max_batch: 32,
+      max_batch_tokens: 2048,
       batch_window_ms: 2,
       spin_threads: false,
+      // OpenAI's per-request limits on embeddings.
+      max_inputs: 2048,
+      max_input_tokens: 8192,
+      max_request_tokens: 300_000,
     });
   });
 
@@ -31,6 +36,10 @@ describe('parseOnnxOptions', () => {
     [{ model_dir: 'm', max_length: 1 }, 'backends.embed.options.max_length:'],
     [{ model_dir: 'm', spin_threads: 'no' }, 'backends.embed.options.spin_threads:'],
     [{ model_dir: 'm', max_lenght: 128 }, 'max_lenght'],
+    [{ model_dir: 'm', max_batch_tokens: 0 }, 'backends.embed.options.max_batch_tokens:'],
+    [{ model_dir: 'm', max_inputs: 4096 }, 'backends.embed.options.max_inputs:'],
+    [{ model_dir: 'm', max_input_tokens: 0 }, 'backends.embed.options.max_input_tokens:'],
+    [{ model_dir: 'm', max_request_tokens: 1.5 }, 'backends.embed.options.max_request_tokens:'],
   ])('%j fails naming the option', (options, message) => {
     expect(() => parseOnnxOptions(options, 'embed')).toThrow(message);
   });
@@ -45,9 +54,11 @@ describe('resolveSettings', () => {
       pooling: 'mean',
       normalize: true,
       maxBatch: 32,
+      maxBatchTokens: 2048,
       batchWindowMs: 2,
       threads: 3,
       spinThreads: false,
+      limits: { maxInputs: 2048, maxInputTokens: 8192, maxRequestTokens: 300_000 },
     });
   });
 

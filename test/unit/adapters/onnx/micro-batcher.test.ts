@@ -106,6 +106,96 @@ describe('MicroBatcher', () => {
     expect(fake.mostActive).toBe(1);
   });
 
+  it('puts a one-input call that arrives behind a big call into the very next run, not after the big call', async () => {
+    const fake = fakeRunner();
+    const batcher = new MicroBatcher(fake.runner, { maxBatch: 4, windowMs: 0 });
+    const big = batcher.embed(Array.from({ length: 12 }, (_, index) => [100 + index]));
+    await fake.started(1);
+    let isSmallDone = false;
+    const small = batcher.embed([[7]]).then((vectors) => ((isSmallDone = true), vectors));
+    fake.finishNext();
+    await fake.started(2);
+    // The second run: the big call's next slice of three, then the small call.
+    expect(fake.batches[1]).toEqual([[104], [105], [106], [7]]);
+    fake.finishNext();
+    expect(plain(await small)).toEqual([[7]]);
+    await fake.started(3);
+    expect(isSmallDone).toBe(true);
+    fake.finishNext();
+    await fake.started(4);
+    fake.finishNext();
+    expect(plain(await big)).toEqual(Array.from({ length: 12 }, (_, index) => [100 + index]));
+    expect(fake.batches.map((batch) => batch.length)).toEqual([4, 4, 4, 1]);
+  });
+
+  it('deals each run between the waiting calls one sequence at a time, in arrival order, each call’s slice together', async () => {
+    const fake = fakeRunner();
+    const batcher = new MicroBatcher(fake.runner, { maxBatch: 4, windowMs: 0 });
+    // A run in flight while the three calls queue, so that they wait together.
+    const first = batcher.embed([[0]]);
+    await fake.started(1);
+    const calls = [batcher.embed([[1], [1], [1], [1], [1]]), batcher.embed([[2], [2], [2], [2], [2]]), batcher.embed([[3]])];
+    for (let run = 1; run <= 4; run++) {
+      await fake.started(run);
+      fake.finishNext();
+    }
+    await Promise.all([first, ...calls]);
+    expect(fake.batches).toEqual([
+      [[0]],
+      [[1], [1], [2], [3]],
+      [[1], [1], [2], [2]],
+      [[1], [2], [2]],
+    ]);
+  });
+
+  it('with more single-input calls waiting than a run holds, serves the earliest first, none behind a big call', async () => {
+    const fake = fakeRunner();
+    const batcher = new MicroBatcher(fake.runner, { maxBatch: 3, windowMs: 0 });
+    const first = batcher.embed([[0]]);
+    await fake.started(1);
+    const big = batcher.embed(Array.from({ length: 9 }, () => [9]));
+    const small = [1, 2, 3, 4, 5].map((id) => batcher.embed([[id]]));
+    for (let run = 1; run <= 6; run++) {
+      await fake.started(run);
+      fake.finishNext();
+    }
+    await Promise.all([first, big, ...small]);
+    expect(fake.batches).toEqual([
+      [[0]],
+      [[9], [1], [2]],
+      [[9], [3], [4]],
+      [[9], [9], [5]],
+      [[9], [9], [9]],
+      [[9], [9]],
+    ]);
+  });
+
+  it('caps a run at max_batch_tokens padded tokens (sequences × the longest); one longer than that runs alone', async () => {
+    const runs: number[][] = [];
+    const batcher = new MicroBatcher(async (sequences) => {
+      runs.push(sequences.map((ids) => ids.length));
+      return echo(sequences);
+    }, { maxBatch: 8, maxBatchTokens: 12, windowMs: 0 });
+    const sequences = [...[4, 4, 4, 4], ...[2, 2, 2, 2, 2, 2], 20].map((length, index) => Array.from({ length }, () => index));
+    expect(plain(await batcher.embed(sequences))).toEqual(sequences);
+    expect(runs).toEqual([[20], [4, 4, 4], [4, 2, 2], [2, 2, 2, 2]]);
+  });
+
+  it('lets a long sequence that did not fit beside shorter ones lead the next run, never passed over', async () => {
+    const fake = fakeRunner();
+    const batcher = new MicroBatcher(fake.runner, { maxBatch: 8, maxBatchTokens: 12, windowMs: 0 });
+    const first = batcher.embed([[0]]);
+    await fake.started(1);
+    const short = batcher.embed(Array.from({ length: 10 }, () => [1, 1]));
+    const long = batcher.embed([Array.from({ length: 10 }, () => 7)]);
+    for (let run = 1; run <= 4; run++) {
+      await fake.started(run);
+      fake.finishNext();
+    }
+    await Promise.all([first, short, long]);
+    expect(fake.batches.map((batch) => batch.map((ids) => ids[0]))).toEqual([[0], [1, 1, 1, 1, 1, 1], [7], [1, 1, 1, 1]]);
+  });
+
   it('drops a call whose signal aborts before its batch runs, with client-closed, and runs the rest', async () => {
     const fake = fakeRunner();
     const batcher = new MicroBatcher(fake.runner, { maxBatch: 8, windowMs: 5 });
