@@ -82,9 +82,10 @@ async function waitUntilReady(port: number, child: ChildProcess, stderr: () => s
   }
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `port`: to start one again where a stopped one listened (an outage and its end). */
+export async function startRedisServer(port?: number): Promise<RedisServer> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'sluice-redis-'));
-  const port = await freePort();
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory, '--logfile', ''],
