@@ -50,6 +50,17 @@ function store(prefix: string, troubles: Error[] = []): RedisCacheStore {
   return made;
 }
 
+/** Two stores on one prefix, as two gateway instances sharing one Redis; b's index is watched. */
+async function twoInstances() {
+  const prefix = `t${++prefixCount}:`;
+  const [a, b] = [store(prefix), store(prefix)];
+  const seenByB = tracker();
+  a.follow(tracker());
+  b.follow(seenByB);
+  await Promise.all([a.ready(), b.ready()]);
+  return { a, b, seenByB };
+}
+
 beforeAll(async () => {
   redis = await startRedisServer();
 });
@@ -62,12 +73,7 @@ afterAll(async () => {
 
 describe('redis cache store shared by two instances', () => {
   it('an entry stored through one is found by the other, with its vector, and its index learns it', async () => {
-    const prefix = `t${++prefixCount}:`;
-    const [a, b] = [store(prefix), store(prefix)];
-    const seenByB = tracker();
-    a.follow(tracker());
-    b.follow(seenByB);
-    await Promise.all([a.ready(), b.ready()]);
+    const { a, b, seenByB } = await twoInstances();
     await a.put(entry('r1'));
     await eventually(() => seenByB.ids.has('r1'));
     expect(await b.exactId('x-r1')).toBe('r1');
@@ -77,12 +83,7 @@ describe('redis cache store shared by two instances', () => {
   });
 
   it('a purge by tenant on one is seen by the other; the LRU limit holds across both', async () => {
-    const prefix = `t${++prefixCount}:`;
-    const [a, b] = [store(prefix), store(prefix)];
-    const seenByB = tracker();
-    a.follow(tracker());
-    b.follow(seenByB);
-    await Promise.all([a.ready(), b.ready()]);
+    const { a, b, seenByB } = await twoInstances();
     await a.put(entry('r1', 'acme'));
     await b.put(entry('r2', 'other'));
     await eventually(() => seenByB.ids.has('r1'));
