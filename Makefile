@@ -1,5 +1,5 @@
 # The single entry point (DESIGN.md §6).
-.PHONY: setup start test bench eval lint typecheck clean
+.PHONY: setup start test bench eval train lint typecheck clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,9 @@ lint:
 
 eval: setup
 	node --import tsx eval/run-routing-eval.ts
+
+train: setup
+	node --import tsx scripts/train-router.ts
 
 typecheck:
 	./node_modules/.bin/tsc -p tsconfig.json --noEmit
