@@ -9,6 +9,8 @@
  *   res     HASH  state → held | settled | released
  * Invariant: ledger.held = sum of the amounts of the members of holds.
  * Amounts are integers; Lua numbers are doubles, exact up to 2^53 micro-USD (about 9 billion USD).
+ * A decrement is written `0 - x`, never `-x`: for a zero amount `-x` is the double -0, which Redis
+ * formats as "-0" and HINCRBY refuses as "not an integer".
  */
 
 /** Shared by reserve and snapshot: removes holds whose expiry ≤ now and takes their amounts off `held`. */
@@ -19,7 +21,7 @@ local function drop_expired(ledger, holds, now)
   local freed = 0
   for _, member in ipairs(expired) do freed = freed + tonumber(string.match(member, '|(%d+)$')) end
   redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
-  redis.call('HINCRBY', ledger, 'held', -freed)
+  redis.call('HINCRBY', ledger, 'held', 0 - freed)
 end
 local function spent_and_held(ledger)
   local values = redis.call('HMGET', ledger, 'spent', 'held')
@@ -73,7 +75,7 @@ local result = {1}
 for i = 1, scopes do
   local ledger, holds = KEYS[2 * i], KEYS[2 * i + 1]
   local base = 5 + thresholds + (i - 1) * (thresholds + 1)
-  if redis.call('ZREM', holds, member) == 1 then redis.call('HINCRBY', ledger, 'held', -amount) end
+  if redis.call('ZREM', holds, member) == 1 then redis.call('HINCRBY', ledger, 'held', 0 - amount) end
   local spent = redis.call('HINCRBY', ledger, 'spent', actual)
   redis.call('EXPIRE', ledger, ARGV[base + 1])
   for t = 1, thresholds do
@@ -98,7 +100,7 @@ redis.call('HSET', KEYS[1], 'state', 'released')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 local amount = tonumber(ARGV[2])
 for i = 1, (#KEYS - 1) / 2 do
-  if redis.call('ZREM', KEYS[2 * i + 1], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2 * i], 'held', -amount) end
+  if redis.call('ZREM', KEYS[2 * i + 1], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2 * i], 'held', 0 - amount) end
 end
 return 1
 `;

@@ -125,6 +125,16 @@ export function budgetGuardCases(name: string, makeGuard: GuardFactory, property
   });
 
   describe(`${name}: hold TTL`, () => {
+    it('settles, releases and expires a zero hold without error (a free model reserves nothing)', async () => {
+      const { guard, clock } = await setup();
+      expect(await (await reserved(guard, [tenant], 0)).settle(0)).toBe(true);
+      expect(await (await reserved(guard, [tenant], 0)).release()).toBe(true);
+      await reserved(guard, [tenant], 0, 1);
+      clock.advance(1_000);
+      expect((await guard.reserve([tenant], 10, { requestId: 'after' })).ok).toBe(true);
+      expect((await guard.snapshot([tenant]))[0]).toMatchObject({ spentUsd: 0, heldUsd: 10 });
+    });
+
     it('stops counting a hold after its TTL, freeing its room', async () => {
       const { guard, clock } = await setup();
       await reserved(guard, [tenant], 10, 30);
