@@ -17,7 +17,7 @@ const MODELS_DIR = process.env.SLUICE_MODELS_DIR ?? 'models';
 const MODEL_FILE = 'chat/smollm2-135m-instruct-q4_1.gguf';
 const MODEL = 'smollm2-overloaded';
 const MAX_WAIT_MS = 1_500;
-/** One generation of ANSWER_TOKENS plus the HTTP round trip, on 2 busy cores. */
+/** At least: one generation of ANSWER_TOKENS plus the HTTP round trip, on 2 busy cores. */
 const MARGIN_MS = 2_500;
 const ANSWER_TOKENS = 32;
 const BURST = 16;
@@ -92,7 +92,10 @@ describe('local model overload', () => {
     expect(refused.length).toBeGreaterThanOrEqual(1);
     for (const refusal of refused) expectRateLimited(refusal);
     const slowestMs = Math.max(...results.map((result) => result.wallMs));
-    expect(slowestMs, `slowest of the burst: ${Math.round(slowestMs)} ms`).toBeLessThanOrEqual(MAX_WAIT_MS + MARGIN_MS);
+    // A served request waits at most MAX_WAIT_MS, then runs its own generation: as long as the warm
+    // one took on this machine, under whatever else it is doing (twice that, for the jitter).
+    const marginMs = Math.max(MARGIN_MS, 2 * warm.wallMs);
+    expect(slowestMs, `slowest of the burst: ${Math.round(slowestMs)} ms; one answer alone: ${Math.round(warm.wallMs)} ms`).toBeLessThanOrEqual(MAX_WAIT_MS + marginMs);
   }, LONG_MS);
 
   it('takes a request out of the line at the maximum wait when the slot stays busy, with 429 and retry-after', async () => {
