@@ -34,6 +34,7 @@ export class RedisCacheStore implements CacheStore {
   private isClosed = false;
   private inTrouble = false;
   private following: Promise<void> | undefined;
+  private connecting: Promise<void> | undefined;
 
   constructor(private readonly options: RedisCacheStoreOptions) {
     this.prefix = options.prefix ?? 'sluice:cache:';
@@ -73,17 +74,13 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async purge(filter: PurgeFilter): Promise<number> {
-    if ('id' in filter) {
-      const removed = Number(await this.send(['DEL', this.key('e', filter.id)])) || 0;
-      await this.forget([filter.id]);
-      return removed;
-    }
     let removed = 0;
-    for await (const entries of this.scanEntries()) {
+    for await (const entries of 'id' in filter ? this.entryById(filter.id) : this.scanEntries()) {
       const doomed = entries.filter((entry) => matchesPurge(entry, filter));
       if (doomed.length === 0) continue;
-      removed += Number(await this.send(['DEL', ...doomed.flatMap((entry) => [this.key('e', entry.id), this.key('x', entry.exact)])])) > 0 ? doomed.length : 0;
+      await this.send(['DEL', ...doomed.flatMap((entry) => [this.key('e', entry.id), this.key('x', entry.exact)])]);
       await this.send(['ZREM', this.key('lru'), ...doomed.map((entry) => entry.id)]);
+      removed += doomed.length;
     }
     for (const listener of this.listeners) listener.purged(filter);
     await this.publish(['op', 'purge', 'filter', JSON.stringify(filter)]);
@@ -109,8 +106,6 @@ export class RedisCacheStore implements CacheStore {
     }
     await this.following?.catch(() => undefined);
   }
-
-  private connecting: Promise<void> | undefined;
 
   private connect(): Promise<void> {
     // A failed catch-up is retried by the reader once Redis answers again.
@@ -161,6 +156,11 @@ export class RedisCacheStore implements CacheStore {
     const [latest] = streamEntries(newest);
     if (latest) this.lastEventId = latest[0];
     for await (const entries of this.scanEntries()) for (const entry of entries) for (const listener of this.listeners) listener.added(entry);
+  }
+
+  private async *entryById(id: string): AsyncGenerator<CachedAnswer[]> {
+    const entry = await this.get(id);
+    if (entry) yield [entry];
   }
 
   private async *scanEntries(): AsyncGenerator<CachedAnswer[]> {

@@ -80,6 +80,9 @@ describe('redis cache store shared by two instances', () => {
     const fetched = await b.get('r1');
     expect(fetched?.completion.choices[0].message.content).toBe('Reset it under Settings → Security.');
     expect(fetched?.vector?.[1]).toBeCloseTo(0.8, 5);
+    expect(await a.purge({ id: 'r1' })).toBe(1);
+    await eventually(() => !seenByB.ids.has('r1'));
+    expect(await b.exactId('x-r1')).toBeUndefined();
   });
 
   it('a purge by tenant on one is seen by the other; the LRU limit holds across both', async () => {
