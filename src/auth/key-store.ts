@@ -18,6 +18,7 @@ export interface StoredKey {
   rate_limit_rpm?: number;
   /** Passthrough grants (`/v1/files`, `POST /v1/responses`); none when absent. */
   passthrough_paths?: string[];
+  cache?: boolean;
   created_at?: string;
 }
 
@@ -134,5 +135,6 @@ function toTenant(key: StoredKey): Tenant {
     monthlyBudgetUsd: key.monthly_budget_usd,
     rateLimitRpm: key.rate_limit_rpm,
     passthroughPaths: key.passthrough_paths,
+    cache: key.cache,
   };
 }

@@ -12,6 +12,8 @@ export interface Tenant {
    * serves itself unless its record says otherwise.
    */
   passthroughPaths?: readonly string[];
+  /** false: answers for this caller are neither served from the cache nor stored in it. */
+  cache?: boolean;
 }
 
 /** Every passthrough path: the grant the open and master tenants hold. */

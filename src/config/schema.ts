@@ -59,6 +59,8 @@ const tenantKey = z.strictObject({
   rate_limit_rpm: z.number().int().positive().optional(),
   /** Passthrough paths this key may use; none when left out (deny by default). */
   passthrough_paths: z.array(passthroughGrant).optional(),
+  /** false: this key's requests are neither answered from the cache nor stored in it. */
+  cache: z.boolean().optional(),
 });
 
 export const configSchema = z
@@ -117,6 +119,24 @@ export const configSchema = z
         local_share: z.number().min(0).max(1).default(1),
         /** A scored answer below this goes to the next candidate of its chain (the plan's quality bar). */
         escalation_threshold: z.number().min(0).max(1).default(0.75),
+      })
+      .prefault({}),
+    cache: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Exact repeats (same normalised request) are served from the cache. */
+        exact: z.boolean().default(true),
+        /** Paraphrases are served too: similar embedding of the last user turn, and the near-miss guard agreeing. */
+        semantic: z.boolean().default(true),
+        /** Cosine similarity (all-MiniLM-L6-v2) a paraphrase needs; chosen on the eval's pairs for <= 1% false hits. */
+        similarity_threshold: z.number().min(0).max(1).default(0.9),
+        ttl_seconds: z.number().int().positive().default(86_400),
+        /** Entries kept; the least recently used go first. */
+        max_entries: z.number().int().positive().default(20_000),
+        /** Requests sampled hotter than this are not cached: their callers want variety. */
+        max_temperature: z.number().min(0).max(2).default(0.7),
+        /** The local embedding model that embeds prompts (a configured model with `embed`, local). */
+        embedding_model: z.string().default('all-minilm-l6-v2'),
       })
       .prefault({}),
     passthrough: z

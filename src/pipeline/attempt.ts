@@ -26,6 +26,8 @@ export interface AttemptAccount {
   outputText?: string;
   quality?: QualityVerdict;
   error?: SluiceError;
+  /** A cache hit: the id (the producing request's) of the answer it served. */
+  cacheEntryId?: string;
 }
 
 /** One candidate tried for one request. Made once, when the attempt has really finished; never changed. */

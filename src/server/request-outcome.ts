@@ -108,6 +108,7 @@ export function inferenceRows(state: RequestState, exchange: Exchange, record: R
     escalatedFrom: attempts[index - 1]?.modelId,
     createdAt: attempt.startedAt,
     ttftMs: attempt.firstTokenMs,
+    cacheEntryId: attempt.cacheEntryId,
     latencyMs: attempt.latencyMs,
     // The served attempt of a request that failed afterwards (a store write, a cut stream) carries why.
     error: attempt.error?.kind ?? (attempt === record!.served ? finalError : undefined),

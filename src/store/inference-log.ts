@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
  * routingReason → routing_reason, createdAt → created_at, tenant, tier, route,
  * cacheStatus → cache_status, promptTokens → prompt_tokens, completionTokens → completion_tokens,
  * escalatedFrom → escalated_from, error, isEstimated → is_estimated, outcome, ttftMs → ttft_ms,
- * qualityReasons → quality_reasons (003_attempt_outcome.sql).
+ * qualityReasons → quality_reasons (003_attempt_outcome.sql), cacheEntryId → cache_entry_id (004).
  * `undefined` means unknown and is stored as null, never as zero.
  */
 export interface InferenceRow {
@@ -39,6 +39,8 @@ export interface InferenceRow {
   ttftMs?: number;
   /** The quality checks the answer failed, comma-separated; empty when it passed them all. */
   qualityReasons?: string;
+  /** A cache hit: the request id whose answer it served. */
+  cacheEntryId?: string;
 }
 
 /** A row as queued, spilled and inserted: privacy mode applied, types made safe for the columns. */
@@ -137,6 +139,7 @@ export function toLoggedInference(row: InferenceRow, mode: TextLogMode, now: Dat
     outcome: cleanText(row.outcome),
     ttftMs: integerOrUndefined(row.ttftMs),
     qualityReasons: cleanText(row.qualityReasons),
+    cacheEntryId: cleanText(row.cacheEntryId),
   };
 }
 

@@ -24,6 +24,7 @@ const COLUMNS: ReadonlyArray<readonly [string, (row: LoggedInference) => unknown
   ['outcome', (row) => row.outcome],
   ['ttft_ms', (row) => row.ttftMs],
   ['quality_reasons', (row) => row.qualityReasons],
+  ['cache_entry_id', (row) => row.cacheEntryId],
 ];
 
 // Postgres allows 65 535 bind parameters per statement.

@@ -89,6 +89,7 @@ export function toInferenceRecord(row: LoggedInference): Record<string, unknown>
     outcome: row.outcome ?? null,
     ttft_ms: row.ttftMs ?? null,
     quality_reasons: row.qualityReasons ?? null,
+    cache_entry_id: row.cacheEntryId ?? null,
   };
 }
 

@@ -13,6 +13,8 @@ const createKeySchema = z.strictObject({
   rate_limit_rpm: z.number().int().positive().optional(),
   /** Deny by default: a key made without this reaches no passthrough path. */
   passthrough_paths: z.array(passthroughGrant).optional(),
+  /** false: this key's requests bypass the response cache. */
+  cache: z.boolean().optional(),
 });
 
 /** Key management, guarded by SLUICE_MASTER_KEY; without a master key the admin API is off. */
