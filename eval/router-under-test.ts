@@ -48,7 +48,7 @@ export function buildRouterUnderTest(configPath?: string): RouterUnderTest {
     localShare: config.routing.local_share,
     escalationThresholds: { simple: threshold, medium: threshold, high: threshold, creative: threshold, brand: threshold },
   });
-  const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog), routing, {
+  const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, TierRouter.classifierFor(config.routing.classifier)), routing, {
     tiers: config.routing.tiers,
     onBudgetExceeded: config.budget.on_exceeded,
     validatesLocal: false,

@@ -104,7 +104,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     escalationThresholds: { simple: config.routing.escalation_threshold, medium: config.routing.escalation_threshold, high: config.routing.escalation_threshold, creative: config.routing.escalation_threshold, brand: config.routing.escalation_threshold },
   });
   routing.onChange((change) => logger.info({ ...change }, 'routing setting changed'));
-  const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog), routing, {
+  const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, TierRouter.classifierFor(config.routing.classifier)), routing, {
     tiers: config.routing.tiers,
     onBudgetExceeded: config.budget.on_exceeded,
     validatesLocal: false,

@@ -119,6 +119,8 @@ export const configSchema = z
         local_share: z.number().min(0).max(1).default(1),
         /** A scored answer below this goes to the next candidate of its chain (the plan's quality bar). */
         escalation_threshold: z.number().min(0).max(1).default(0.75),
+        /** How `auto` picks a tier. trained: the shipped tier model (src/routing/tier-model.json); rules: the first-cut regular expressions. */
+        classifier: z.enum(['trained', 'rules']).default('trained'),
       })
       .prefault({}),
     cache: z

@@ -1,8 +1,9 @@
 import type { Capability, ChatRequest } from '../../adapters/spec/index.js';
 import { mayUseModel, type Tenant } from '../auth/tenant.js';
-import type { Tier } from '../config/schema.js';
+import type { Config, Tier } from '../config/schema.js';
 import { buildChain, type Candidate, type ChainCatalog } from './candidates.js';
 import { classifyComplexity } from './complexity.js';
+import { loadTierClassifier } from './tier-classifier.js';
 
 export interface RouteContext {
   tenant: Tenant;
@@ -14,7 +15,17 @@ export interface RouteContext {
   draw: number;
   /** Whether local answers are scored before they are served (a scorer is configured). */
   validatesLocal: boolean;
+  /** The prompt's local embedding, where one was computed: the classifier then uses its embedding weights. */
+  embedding?: Float32Array;
 }
+
+/** How hard a request is: its tier, and the reason for `x-sluice-route-reason`. */
+export interface TierClassifying {
+  classify(request: ChatRequest, embedding?: Float32Array): { tier: Tier; reason: string };
+}
+
+/** The first-cut regular expressions of complexity.ts, for `routing.classifier: rules`. */
+export const RULES_CLASSIFIER: TierClassifying = { classify: (request) => classifyComplexity(request) };
 
 export interface RouteDecision {
   tier: Tier;
@@ -31,15 +42,21 @@ export type TierPlan = Partial<Record<Tier, readonly string[]>>;
 
 const TIER_ORDER: readonly Tier[] = ['simple', 'medium', 'high', 'creative', 'brand'];
 
-/** The complexity analyser's tier, then that tier's configured chain, the rollout share applied. */
+/** The classifier's tier, then that tier's configured chain, the rollout share applied. */
 export class TierRouter implements Router {
   constructor(
     private readonly tiers: TierPlan,
     private readonly catalog: ChainCatalog & { isLocal(modelId: string): boolean },
+    private readonly classifier: TierClassifying,
   ) {}
 
+  /** The classifier `routing.classifier` names; the trained one parses and checks its artefact here, once. */
+  static classifierFor(choice: Config['routing']['classifier']): TierClassifying {
+    return choice === 'rules' ? RULES_CLASSIFIER : loadTierClassifier();
+  }
+
   decide(request: ChatRequest, context: RouteContext): RouteDecision {
-    const verdict = classifyComplexity(request);
+    const verdict = this.classifier.classify(request, context.embedding);
     let models = [...(this.tiers[verdict.tier] ?? nearestConfiguredTier(this.tiers, verdict.tier))];
     let reason = verdict.reason;
     if (context.draw >= context.localShare && models.some((id) => this.catalog.isLocal(id))) {
