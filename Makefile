@@ -17,12 +17,14 @@ bench: setup
 	python-sidecar/.venv/bin/python python-sidecar/bench_sidecar.py
 	node --import tsx load-tests/bench-budget.ts
 	node --import tsx load-tests/bench-inference-log.ts
+	node --import tsx load-tests/bench-cache.ts
 
 lint:
 	./node_modules/.bin/eslint --max-warnings 0 .
 
 eval: setup
 	node --import tsx eval/run-routing-eval.ts
+	node --import tsx eval/run-cache-eval.ts
 
 train: setup
 	node --import tsx scripts/train-router.ts

@@ -7,6 +7,8 @@ import { KeyStore } from './auth/key-store.js';
 import type { Config } from './config/schema.js';
 import { SluiceMetrics } from './metrics/metrics.js';
 import { Backends, capabilityProblems } from './pipeline/backends.js';
+import { createResponseCache } from './cache/create-response-cache.js';
+import { CacheStep } from './pipeline/cache-step.js';
 import { ChatPipeline } from './pipeline/chat-pipeline.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
@@ -111,6 +113,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     keyVariableOf: (backendId) => config.backends[backendId]?.api_key_env,
   });
   const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep);
+  const responses = createResponseCache(config, adapters, logger);
   const grantableModels = new Set([...config.models.map((model) => model.id), ...config.routing.auto_aliases, '*']);
   const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'), grantableModels);
   if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');
@@ -151,7 +154,8 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     keys,
     hasMasterKey: Boolean(config.auth.master_key),
     catalog,
-    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing }),
+    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
+    responses,
     embeddings,
     vectors: new VectorPipeline(catalog, embeddings, parts.embeddings),
     transcriptions: new TranscriptionPipeline(policy, catalog, backends, budgetStep),
@@ -220,6 +224,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
         await closing;
         clearTimeout(grace);
       }
+      await responses?.close();
       await Promise.all([...adapters.values()].map((adapter) => adapter.close()));
       // Only now, with every request finished: flush the log into the database, then close it.
       await parts.inferenceLog?.close();

@@ -12,7 +12,8 @@ import { planChat, type ChatPlan } from './chat-plan.js';
 import { ChunkChannel } from './chunk-channel.js';
 import { parseLlamaCppOptions } from './llama-cpp-options.js';
 import { loadLlamaRuntime, type GenerationSlot, type LlamaRuntime } from './llama-runtime.js';
-import { ChunkFactory, newCompletionId, toChatCompletion, usageOf, type AnswerIdentity } from './llama-to-openai.js';
+import { ChunkFactory, type AnswerIdentity } from '../spec/index.js';
+import { newCompletionId, toChatCompletion, usageOf } from './llama-to-openai.js';
 import { generateChoice, type GeneratedChoice } from './local-generation.js';
 import { SlotPool } from './slot-pool.js';
 

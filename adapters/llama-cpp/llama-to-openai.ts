@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ChatCompletion, ChatCompletionChunk, ChunkChoice, FinishReason, ToolCall, Usage } from '../spec/index.js';
+import type { AnswerIdentity, ChatCompletion, Usage } from '../spec/index.js';
 import type { GeneratedChoice } from './local-generation.js';
 
 export function newCompletionId(): string {
@@ -10,16 +10,6 @@ export function newCompletionId(): string {
 export function usageOf(promptTokens: number, choices: readonly Pick<GeneratedChoice, 'completionTokens'>[]): Usage {
   const completionTokens = choices.reduce((sum, choice) => sum + choice.completionTokens, 0);
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-}
-
-export interface AnswerIdentity {
-  id: string;
-  /** Unix seconds. */
-  created: number;
-  /** The model id the request named. */
-  model: string;
-  /** The loaded model's `system_fingerprint`, the same for all its answers. */
-  fingerprint: string;
 }
 
 export function toChatCompletion(identity: AnswerIdentity, choices: readonly GeneratedChoice[], promptTokens: number): ChatCompletion {
@@ -42,36 +32,4 @@ export function toChatCompletion(identity: AnswerIdentity, choices: readonly Gen
     usage: usageOf(promptTokens, choices),
     system_fingerprint: identity.fingerprint,
   };
-}
-
-/** Builds the chunks of one streamed answer, all sharing its id, creation time and model. */
-export class ChunkFactory {
-  constructor(private readonly identity: AnswerIdentity) {}
-
-  role(index: number): ChatCompletionChunk {
-    return this.chunk([{ index, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }]);
-  }
-
-  text(index: number, content: string): ChatCompletionChunk {
-    return this.chunk([{ index, delta: { content }, finish_reason: null, logprobs: null }]);
-  }
-
-  /** Tool calls arrive whole (they are parsed after generation), one delta per call. */
-  toolCalls(index: number, calls: readonly ToolCall[]): ChatCompletionChunk {
-    const deltas = calls.map((call, position) => ({ index: position, id: call.id, type: call.type, function: { ...call.function } }));
-    return this.chunk([{ index, delta: { tool_calls: deltas }, finish_reason: null, logprobs: null }]);
-  }
-
-  finish(index: number, reason: FinishReason): ChatCompletionChunk {
-    return this.chunk([{ index, delta: {}, finish_reason: reason, logprobs: null }]);
-  }
-
-  /** The last chunk, as OpenAI sends it with `include_usage`: no choices, only usage. */
-  usage(usage: Usage): ChatCompletionChunk {
-    return { ...this.chunk([]), usage };
-  }
-
-  private chunk(choices: ChunkChoice[]): ChatCompletionChunk {
-    return { id: this.identity.id, object: 'chat.completion.chunk', created: this.identity.created, model: this.identity.model, choices, system_fingerprint: this.identity.fingerprint };
-  }
 }

@@ -135,4 +135,5 @@ export interface ChatCompletionChunk {
   choices: ChunkChoice[];
   usage?: Usage | null;
   system_fingerprint?: string | null;
+  service_tier?: string | null;
 }

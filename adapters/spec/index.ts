@@ -4,3 +4,4 @@ export * from './embeddings.js';
 export * from './errors.js';
 export * from './transcription.js';
 export * from './message-text.js';
+export * from './chunk-factory.js';

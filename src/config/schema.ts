@@ -130,8 +130,10 @@ export const configSchema = z
         exact: z.boolean().default(true),
         /** Paraphrases are served too: similar embedding of the last user turn, and the near-miss guard agreeing. */
         semantic: z.boolean().default(true),
-        /** Cosine similarity (all-MiniLM-L6-v2) a paraphrase needs; chosen on the eval's pairs for <= 1% false hits. */
-        similarity_threshold: z.number().min(0).max(1).default(0.9),
+        /** Cosine similarity (all-MiniLM-L6-v2) a paraphrase needs before the near-miss checks; chosen on the eval's train pairs for <= 1% false hits (make eval). */
+        similarity_threshold: z.number().min(0).max(1).default(0.7),
+        /** Where two prompts differ by a word or two, the swapped words need this similarity (synonyms pass, antonyms and other names do not). */
+        word_similarity_threshold: z.number().min(0).max(1).default(0.7),
         ttl_seconds: z.number().int().positive().default(86_400),
         /** Entries kept; the least recently used go first. */
         max_entries: z.number().int().positive().default(20_000),

@@ -7,7 +7,9 @@ import { requiredCapabilities, type Candidate } from '../routing/candidates.js';
 import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { CandidatePlan, RoutingPolicy } from '../routing/routing-policy.js';
 import type { RoutingState } from '../routing/routing-state.js';
-import { outcomeOfFailure, type AnswerHead, type AttemptAccount, type AttemptTimer, type RequestRecord } from './attempt.js';
+import type { CacheProbe } from '../cache/response-cache.js';
+import { replayCompletion, type CacheStep, type ServedHit } from './cache-step.js';
+import { headOf, outcomeOfFailure, type AnswerHead, type AttemptAccount, type AttemptTimer, type RequestRecord } from './attempt.js';
 import type { Backends } from './backends.js';
 import { underHold, type BudgetStep, type Hold } from './budget-step.js';
 import { assembleCompletion, outputTextOf } from './chunk-assembly.js';
@@ -37,6 +39,8 @@ export interface ChatPipelineParts {
   routing: RoutingState;
   /** Scores the answers of `scoreBeforeServing` candidates; without it nothing is scored. */
   scorer?: QualityScorer;
+  /** Answers repeats and paraphrases from earlier answers; without it every request reaches a model. */
+  cache?: CacheStep;
 }
 
 interface Answered {
@@ -66,6 +70,8 @@ export class ChatPipeline {
     const run = new RequestRun(context, conversationText(request.messages));
     try {
       const plan = this.plan(request, context, run);
+      const probe = await this.lookUp(request, run);
+      if (probe.served) return { completion: probe.served.completion, record: run.finish(probe.served.attempt) };
       const success = await runChain(plan.chain, (candidate, timer) => this.answer(request, candidate, context, timer), run.attempts, {
         ...this.chainOptions(plan, context),
         accountOf: (answer: Answered) => answer.account,
@@ -74,6 +80,7 @@ export class ChatPipeline {
       run.routeReason = reasonFor(success.candidate, plan);
       const served = success.served ?? success.timer.finish('answered', { ...success.value.account, quality: success.quality });
       if (!success.served) run.attempts.push(served);
+      this.remember(probe.probe, run, success, success.value.completion, plan);
       return { completion: success.value.completion, record: run.finish(served) };
     } catch (error) {
       throw run.fail(error);
@@ -84,6 +91,8 @@ export class ChatPipeline {
     const run = new RequestRun(context, conversationText(request.messages));
     try {
       const plan = this.plan(request, context, run);
+      const probe = await this.lookUp(request, run);
+      if (probe.served) return { head: headOf(run.finish(probe.served.attempt))!, chunks: replayCompletion(probe.served.completion, request.stream_options?.include_usage === true) };
       // Peek before committing: until the first chunk arrives nothing was sent, so a failure
       // moves on to the next candidate and the headers name the model that really answered.
       const success = await runChain(plan.chain, (candidate, timer) => this.open(request, candidate, context, timer), run.attempts, {
@@ -101,10 +110,28 @@ export class ChatPipeline {
         before: run.attempts.filter((attempt) => attempt !== success.served),
         quality: success.quality,
       };
-      return { head, chunks: this.relay(request, success, run) };
+      const keep = probe.probe && ((completion: ChatCompletion) => this.remember(probe.probe, run, success, completion, plan));
+      return { head, chunks: this.relay(request, success, run, keep) };
     } catch (error) {
       throw run.fail(error);
     }
+  }
+
+  /** The cache's answer, when it has one; the probe, to keep a fresh answer with, when it may. */
+  private async lookUp(request: ChatRequest, run: RequestRun): Promise<{ probe?: CacheProbe; served?: ServedHit }> {
+    if (!this.parts.cache) return {};
+    const startedAt = new Date();
+    const startMs = performance.now();
+    const probe = await this.parts.cache.probe(request, run);
+    if (!probe?.hit) return { probe };
+    const served = this.parts.cache.serve(probe.hit, startedAt, startMs);
+    run.attempts.push(served.attempt);
+    run.routeReason = probe.hit.similarity === undefined ? 'cache: exact' : `cache: semantic ${probe.hit.similarity.toFixed(3)}`;
+    return { served };
+  }
+
+  private remember(probe: CacheProbe | undefined, run: RequestRun, success: ChainSuccess<unknown>, completion: ChatCompletion, plan: CandidatePlan): void {
+    this.parts.cache?.remember(probe, run.context.requestId, completion, success.candidate.modelId, success.quality, this.parts.routing.escalationThreshold(plan.tier));
   }
 
   private plan(request: ChatRequest, context: CallContext, run: RequestRun): CandidatePlan {
@@ -170,8 +197,10 @@ export class ChatPipeline {
    * Passes chunks through, then, however the stream ends — completed, cut upstream, or abandoned
    * by the client — settles what was produced and records the attempt, before the usage chunk.
    */
-  private async *relay(request: ChatRequest, success: ChainSuccess<OpenedStream>, run: RequestRun): AsyncGenerator<ChatCompletionChunk> {
+  private async *relay(request: ChatRequest, success: ChainSuccess<OpenedStream>, run: RequestRun, keep?: (completion: ChatCompletion) => void): AsyncGenerator<ChatCompletionChunk> {
     const { candidate, timer, value: opened } = success;
+    // Only a stream whose answer may be cached keeps its chunks: the cache stores what they add up to.
+    const kept: ChatCompletionChunk[] | undefined = keep && !opened.completion ? [] : undefined;
     const wantsUsage = request.stream_options?.include_usage === true;
     let usage: Usage | undefined;
     let text = '';
@@ -182,6 +211,7 @@ export class ChatPipeline {
       for (let current: IteratorResult<ChatCompletionChunk> = { done: false, value: opened.first }; !current.done; current = await opened.rest.next()) {
         const chunk = current.value;
         last = chunk;
+        kept?.push(chunk);
         if (chunk.usage) usage = chunk.usage;
         for (const choice of chunk.choices) text += deltaText(choice.delta);
         const isUsageOnly = chunk.choices.length === 0;
@@ -200,6 +230,7 @@ export class ChatPipeline {
       const served = success.served ?? timer.finish(outcome, { ...account, quality: success.quality, error: failure });
       if (!success.served) run.attempts.push(served);
       run.finish(served, isComplete ? undefined : (failure ?? clientClosed()));
+      if (isComplete) keep?.(opened.completion ?? assembleCompletion(kept!));
     }
     const finalUsage = opened.account?.usage ?? usage ?? estimateUsage(request.messages, text);
     if (wantsUsage) yield { id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices: [], usage: finalUsage, system_fingerprint: last.system_fingerprint };

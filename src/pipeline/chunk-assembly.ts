@@ -47,6 +47,8 @@ export function assembleCompletion(chunks: readonly ChatCompletionChunk[]): Chat
         logprobs: null,
       })),
     usage,
+    ...(first?.system_fingerprint != null && { system_fingerprint: first.system_fingerprint }),
+    ...(first?.service_tier != null && { service_tier: first.service_tier }),
   };
 }
 

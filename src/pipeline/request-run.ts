@@ -2,12 +2,15 @@ import type { SluiceError } from '../../adapters/spec/index.js';
 import type { Tenant } from '../auth/tenant.js';
 import type { Tier } from '../config/schema.js';
 import type { Attempt, CacheStatus, RequestRecord } from './attempt.js';
+import type { CacheDirective } from './cache-step.js';
 import { toSluiceError } from './run-chain.js';
 
 export interface CallContext {
   requestId: string;
   tenant: Tenant;
   signal: AbortSignal;
+  /** What the caller's headers ask of the response cache; `use` when they say nothing. */
+  cacheDirective?: CacheDirective;
   /** A run has begun: a record will follow, exactly once. */
   onStart?(): void;
   /**

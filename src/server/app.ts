@@ -17,6 +17,7 @@ import { authMiddleware } from './auth-middleware.js';
 import { toErrorResponse } from './error-response.js';
 import { jsonBody } from './json-body.js';
 import { fromRequestFault } from './request-fault.js';
+import type { ResponseCache } from '../cache/response-cache.js';
 import { openApiDocument } from './openapi.js';
 import { passthroughProxy, type PassthroughTarget } from './passthrough.js';
 import type { RequestState } from './request-context.js';
@@ -45,6 +46,8 @@ export interface AppDependencies {
   /** The vector store's pipeline (`x-sluice-store`, /v1/vector/search); without it both answer 503. */
   vectors?: VectorPipeline;
   rateLimiter: RateLimiter;
+  /** The response cache, for the admin purge; none when `cache.enabled` is false. */
+  responses?: ResponseCache;
 }
 
 export function createApp(deps: AppDependencies): express.Express {
@@ -61,7 +64,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.get('/openapi.json', (_request, response) => {
     response.json(openApiDocument());
   });
-  app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey));
+  app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey, deps.responses));
 
   const v1 = express.Router();
   v1.use(authMiddleware(deps.keys, deps.rateLimiter));

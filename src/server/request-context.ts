@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Tenant } from '../auth/tenant.js';
 import type { RequestRecord } from '../pipeline/attempt.js';
+import type { CacheDirective } from '../pipeline/cache-step.js';
 import type { CallContext } from '../pipeline/request-run.js';
 
 /** What one request carries through the middleware, kept on `response.locals`. */
@@ -28,13 +29,14 @@ export function stateOf(response: Response): RequestState {
  * The pipeline's view of the request. The socket's `close` before the answer finished becomes
  * an abort, so the vendor call or local generation stops with the client.
  */
-export function callContext(_request: Request, response: Response): CallContext {
+export function callContext(request: Request, response: Response): CallContext {
   const state = stateOf(response);
   let deliver: ((record: RequestRecord) => void) | undefined;
   return {
     requestId: state.requestId,
     tenant: state.tenant!,
     signal: state.abort.signal,
+    cacheDirective: cacheDirectiveOf(request),
     onStart: () => {
       state.record = new Promise((resolve) => (deliver = resolve));
     },
@@ -43,4 +45,17 @@ export function callContext(_request: Request, response: Response): CallContext 
       deliver?.(record);
     },
   };
+}
+
+/**
+ * `x-sluice-cache: bypass` or `cache-control: no-store`: the cache is neither read nor written;
+ * `cache-control: no-cache`: a fresh answer is fetched (and kept for the next caller), as HTTP
+ * caches read the two.
+ */
+function cacheDirectiveOf(request: Request): CacheDirective {
+  if (request.headers['x-sluice-cache']?.toString().trim().toLowerCase() === 'bypass') return 'bypass';
+  const control = request.headers['cache-control']?.toLowerCase() ?? '';
+  if (/(?:^|,)\s*no-store\s*(?:,|$)/.test(control)) return 'bypass';
+  if (/(?:^|,)\s*no-cache\s*(?:,|$)/.test(control)) return 'refresh';
+  return 'use';
 }

@@ -42,6 +42,8 @@ function instanceConfig(redisUrl: string, name: string) {
     models: [{ id: 'metered', backend: 'openai', capabilities: ['chat', 'stream'], price: PRICE }],
     budget: { monthly_usd: CAP_USD, on_exceeded: 'refuse' },
     storage: { redis_url: redisUrl },
+    // Every request here must reach the vendor and be charged: repeats answered free would not test the cap.
+    cache: { enabled: false },
   };
 }
 

@@ -33,6 +33,7 @@ async function start(onExceeded: 'local' | 'refuse'): Promise<OpenAI> {
     ],
     routing: { tiers: { simple: ['smollm2-135m-instruct'] } },
     budget: { monthly_usd: 0.00001, on_exceeded: onExceeded },
+    cache: { enabled: false }, // repeats must meet the budget, not a cached answer
   });
   const gateway = buildGateway(config, pino({ level: 'silent' }));
   gateways.push(gateway);

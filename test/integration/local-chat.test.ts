@@ -265,6 +265,7 @@ describe('local chat through the gateway (OpenAI client)', () => {
         { id: MODEL, backend: 'local', capabilities },
         { id: NARROW_MODEL, backend: 'local-narrow', capabilities },
       ],
+      cache: { enabled: false }, // every call here is about the model's own answer, repeats included
     });
     gateway = buildGateway(config, pino({ level: 'silent' }));
     await gateway.ready;

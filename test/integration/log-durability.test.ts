@@ -25,6 +25,7 @@ async function startGateway(): Promise<{ gateway: Gateway; store: SluiceStore; u
     paths: { data_dir: dataDir },
     backends: { openai: { type: 'openai', base_url: vendor.url, api_key: vendor.apiKey } },
     models: [{ id: 'gpt-4o-mini', backend: 'openai', capabilities: ['chat'], price: { input_per_1m: 0.15, output_per_1m: 0.6 } }],
+    cache: { enabled: false }, // every request reaches the vendor, so each leaves an answered row
   });
   const store = await openStore({
     dataDir,

@@ -68,6 +68,9 @@ export async function startTestGateway(patch: (raw: Record<string, any>) => void
       anthropic: { type: 'anthropic', base_url: anthropic.url, api_key: anthropic.apiKey },
     },
     models: testModels(),
+    // Tests of routing, fallback and accounting send the same question many times and count the
+    // vendor calls; the cache's own tests turn it on (response-cache.test.ts).
+    cache: { enabled: false },
     routing: {
       auto_aliases: ['auto', 'gpt-3.5-turbo'],
       tiers: { simple: ['deepseek-chat', 'claude-3-5-sonnet-latest'], medium: ['deepseek-chat'], high: ['claude-3-5-sonnet-latest', 'gpt-4o'] },

@@ -2,6 +2,8 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { SluiceError } from '../../../adapters/spec/index.js';
 import { KeyRequestError, type KeyStore } from '../../auth/key-store.js';
+import type { PurgeFilter } from '../../cache/cache-store.js';
+import type { ResponseCache } from '../../cache/response-cache.js';
 import { passthroughGrant } from '../../config/schema.js';
 import { bearerToken } from '../auth-middleware.js';
 import { validate } from '../validate.js';
@@ -17,8 +19,15 @@ const createKeySchema = z.strictObject({
   cache: z.boolean().optional(),
 });
 
-/** Key management, guarded by SLUICE_MASTER_KEY; without a master key the admin API is off. */
-export function adminRouter(keys: KeyStore, hasMasterKey: boolean): express.Router {
+const purgeQuery = z.strictObject({
+  /** A key's name: that caller's entries. */
+  tenant: z.string().min(1).optional(),
+  /** One entry: the request id of the answer it keeps (a hit's log row names it). */
+  id: z.string().min(1).optional(),
+});
+
+/** Key management and the cache's purge, guarded by SLUICE_MASTER_KEY; without a master key the admin API is off. */
+export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: ResponseCache): express.Router {
   const router = express.Router();
   router.use((request: Request, _response: Response, next) => {
     if (!hasMasterKey) throw new SluiceError('not-found', 'the admin API is disabled: set SLUICE_MASTER_KEY');
@@ -43,6 +52,14 @@ export function adminRouter(keys: KeyStore, hasMasterKey: boolean): express.Rout
     const name = String(request.params.name);
     if (!keys.remove(name)) throw new SluiceError('not-found', `no key named "${name}" was made through the admin API`);
     response.json({ deleted: true, name });
+  });
+  // DELETE /admin/cache: everything; ?tenant=<key name>: one caller's; ?id=<entry id>: one entry.
+  router.delete('/cache', async (request, response) => {
+    const query = validate(purgeQuery, request.query);
+    if (!responses) throw new SluiceError('not-found', 'the response cache is off (cache.enabled: false)');
+    if (query.tenant && query.id) throw new SluiceError('invalid-request', 'purge by tenant or by id, not both', { param: 'id' });
+    const filter: PurgeFilter = query.id ? { id: query.id } : query.tenant ? { tenantId: query.tenant } : { all: true };
+    response.json({ object: 'cache.purge', purged: await responses.purge(filter), ...filter });
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkChannel } from '../../../../adapters/llama-cpp/chunk-channel.js';
-import { ChunkFactory, newCompletionId, toChatCompletion, usageOf } from '../../../../adapters/llama-cpp/llama-to-openai.js';
+import { ChunkFactory } from '../../../../adapters/spec/index.js';
+import { newCompletionId, toChatCompletion, usageOf } from '../../../../adapters/llama-cpp/llama-to-openai.js';
 import type { GeneratedChoice } from '../../../../adapters/llama-cpp/local-generation.js';
 
 const identity = { id: 'chatcmpl-local-abc', created: 1_700_000_000, model: 'smollm2-135m-instruct', fingerprint: 'fp_0123456789' };
