@@ -10,6 +10,7 @@ import { Backends, capabilityProblems } from './pipeline/backends.js';
 import { createResponseCache } from './cache/create-response-cache.js';
 import { CacheStep } from './pipeline/cache-step.js';
 import { ChatPipeline } from './pipeline/chat-pipeline.js';
+import { createAnswerScorer } from './quality/answer-scorer.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { createApp } from './server/app.js';
@@ -109,7 +110,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, TierRouter.classifierFor(config.routing.classifier)), routing, {
     tiers: config.routing.tiers,
     onBudgetExceeded: config.budget.on_exceeded,
-    validatesLocal: false,
+    validatesLocal: true,
     keyVariableOf: (backendId) => config.backends[backendId]?.api_key_env,
   });
   const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep);
@@ -154,7 +155,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     keys,
     hasMasterKey: Boolean(config.auth.master_key),
     catalog,
-    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
+    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer: createAnswerScorer(), cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
     responses,
     embeddings,
     vectors: new VectorPipeline(catalog, embeddings, parts.embeddings),
