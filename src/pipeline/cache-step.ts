@@ -3,6 +3,7 @@ import { ChunkFactory, type ChatCompletion, type ChatCompletionChunk, type ChatR
 import { cacheKeysOf } from '../cache/cache-keys.js';
 import type { CacheHit, CacheProbe, ResponseCache } from '../cache/response-cache.js';
 import type { QualityVerdict } from '../quality/quality-scorer.js';
+import { opensWithRefusal } from '../quality/refusal-check.js';
 import type { Attempt } from './attempt.js';
 import { outputTextOf } from './chunk-assembly.js';
 import type { RequestRun } from './request-run.js';
@@ -24,10 +25,6 @@ export interface ServedHit {
   completion: ChatCompletion;
   attempt: Attempt;
 }
-
-// A refusal said in the first sentence ("I'm sorry, but I can't…"): never kept, it would be
-// served to everyone who asks the same.
-const REFUSAL = /^\W*(?:(?:i'?m|i am) sorry|sorry|i apologi[sz]e|unfortunately)?[^.!?\n]{0,40}?\bi(?:\s+can(?:no|['’])t|\s+cannot|\s+won['’]t|\s+am (?:not able|unable)|['’]m (?:not able|unable))\b/i;
 
 /**
  * The cache's part of a chat request: whether it may be looked up at all, the hit as an attempt
@@ -121,7 +118,7 @@ function isKeepable(completion: ChatCompletion): boolean {
     completion.choices.length > 0 &&
     completion.choices.every((choice) => {
       const content = choice.message.content;
-      return choice.finish_reason === 'stop' && !choice.message.refusal && !choice.message.tool_calls?.length && typeof content === 'string' && content.trim() !== '' && !REFUSAL.test(content.slice(0, 200));
+      return choice.finish_reason === 'stop' && !choice.message.refusal && !choice.message.tool_calls?.length && typeof content === 'string' && content.trim() !== '' && !opensWithRefusal(content);
     })
   );
 }

@@ -42,8 +42,14 @@ export const refusalCheck: QualityCheck = {
     if (view.refusedByApi) return { score: 0, reason: 'refusal' };
     if (view.text === '') return undefined;
     const opening = view.lower.slice(0, OPENING_CHARS).replace(/’/g, "'");
-    if (REFUSALS.some((pattern) => pattern.test(opening))) return { score: 0, reason: 'refusal' };
+    if (opensWithRefusal(opening)) return { score: 0, reason: 'refusal' };
     if (HEDGES.test(opening) && countWords(view.text) <= HEDGE_MAX_WORDS) return { score: 0.2, reason: 'hedge' };
     return 1;
   },
 };
+
+/** Whether an answer opens by refusing, whatever was asked: the response cache never keeps one. */
+export function opensWithRefusal(text: string): boolean {
+  const opening = text.slice(0, OPENING_CHARS).toLowerCase().replace(/’/g, "'");
+  return REFUSALS.some((pattern) => pattern.test(opening));
+}
