@@ -26,6 +26,7 @@ import { VectorPipeline } from './pipeline/vector-pipeline.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { TierRouter } from './routing/router.js';
 import { RoutingPolicy } from './routing/routing-policy.js';
+import { RolloutRamp } from './routing/rollout-ramp.js';
 import { RoutingState } from './routing/routing-state.js';
 
 export interface Gateway {
@@ -107,6 +108,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     escalationThresholds: { simple: config.routing.escalation_threshold, medium: config.routing.escalation_threshold, high: config.routing.escalation_threshold, creative: config.routing.escalation_threshold, brand: config.routing.escalation_threshold },
   });
   routing.onChange((change) => logger.info({ ...change }, 'routing setting changed'));
+  const ramp = config.routing.ramp.enabled ? new RolloutRamp(routing, config.routing.ramp) : undefined;
   const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, TierRouter.classifierFor(config.routing.classifier)), routing, {
     tiers: config.routing.tiers,
     onBudgetExceeded: config.budget.on_exceeded,
@@ -157,6 +159,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     catalog,
     chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer: createAnswerScorer(), cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
     responses,
+    onChatRecord: ramp && ((record) => ramp.observe(record)),
     embeddings,
     vectors: new VectorPipeline(catalog, embeddings, parts.embeddings),
     transcriptions: new TranscriptionPipeline(policy, catalog, backends, budgetStep),

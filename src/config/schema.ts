@@ -121,6 +121,26 @@ export const configSchema = z
         escalation_threshold: z.number().min(0).max(1).default(0.75),
         /** How `auto` picks a tier. trained: the shipped tier model (src/routing/tier-model.json); rules: the first-cut regular expressions. */
         classifier: z.enum(['trained', 'rules']).default('trained'),
+        /** Moves local_share along `steps` on the quality of scored local answers (src/routing/rollout-ramp.ts). */
+        ramp: z
+          .strictObject({
+            /** Off: local_share stays where config and the learning loop put it. */
+            enabled: z.boolean().default(false),
+            /** The shares the ramp moves between, strictly increasing; it starts at the step nearest local_share. */
+            steps: z
+              .array(z.number().min(0).max(1))
+              .min(1)
+              .default([0.1, 0.5, 0.8, 1])
+              .refine((steps) => steps.every((step, index) => index === 0 || step > (steps[index - 1] ?? -1)), { message: 'must be strictly increasing' }),
+            /** Up one step once this many scored local answers since the last change pass at least pass_target. */
+            promote_after: z.number().int().positive().default(200),
+            /** Share of those answers that must pass: scored at or above the escalation threshold, not escalated. */
+            pass_target: z.number().min(0).max(1).default(0.9),
+            /** Down one step as soon as this many most recent scored local answers pass below demote_below. */
+            demote_window: z.number().int().positive().default(50),
+            demote_below: z.number().min(0).max(1).default(0.8),
+          })
+          .prefault({}),
       })
       .prefault({}),
     cache: z

@@ -48,6 +48,8 @@ export interface AppDependencies {
   rateLimiter: RateLimiter;
   /** The response cache, for the admin purge; none when `cache.enabled` is false. */
   responses?: ResponseCache;
+  /** Sees every finished chat request's record (the rollout ramp); none when the ramp is off. */
+  onChatRecord?(record: RequestRecord): void;
 }
 
 export function createApp(deps: AppDependencies): express.Express {

@@ -12,6 +12,8 @@ export interface OutcomeSinks {
   logger: Logger;
   metrics: SluiceMetrics;
   inferenceLog?: InferenceLog;
+  /** Called once per finished chat request that has a record (the rollout ramp). */
+  onChatRecord?(record: RequestRecord): void;
 }
 
 /** How the exchange with the client ended, seen from the socket. */
@@ -51,6 +53,7 @@ export function renderOutcome(sinks: OutcomeSinks, request: Request, state: Requ
     metrics.fallbacks.inc({ model: attempt.modelId, kind: attempt.error.kind });
     if (attempt.error.kind === 'budget-exceeded') metrics.budgetRefusals.inc({ model: attempt.modelId });
   }
+  if (record && state.endpoint === 'chat') sinks.onChatRecord?.(record);
   if (sinks.inferenceLog && MODEL_ENDPOINTS.has(state.endpoint)) {
     for (const row of inferenceRows(state, exchange, record)) sinks.inferenceLog.append(row);
     metrics.logRows.inc({ outcome: 'appended' });
