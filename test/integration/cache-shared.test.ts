@@ -19,7 +19,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const MODELS_DIR = process.env.SLUICE_MODELS_DIR ?? 'models';
-/** Time for an insert or purge to reach the other process over the Redis stream. */
+/** Time for an answer to be written to Redis (after it was sent), and for an insert or purge to reach the other process's index. */
 const PROPAGATION_MS = 400;
 
 let redis: RedisServer;
@@ -79,6 +79,7 @@ describe('a cache shared through Redis', () => {
   it('an answer cached through one process is served by the other, exact or paraphrased', async () => {
     const first = await ask('here', 'What is the tallest mountain in Africa?');
     expect(first).toMatchObject({ cache: 'miss', calledVendor: true });
+    await sleep(PROPAGATION_MS); // the answer is written to Redis after it was sent
     expect(await ask('there', 'What is the tallest mountain in Africa?')).toMatchObject({ cache: 'exact', calledVendor: false, text: first.text });
     await sleep(PROPAGATION_MS);
     expect(await ask('there', "what's the tallest mountain in Africa")).toMatchObject({ cache: 'semantic', calledVendor: false, text: first.text });
@@ -91,6 +92,7 @@ describe('a cache shared through Redis', () => {
     expect(purge.status).toBe(200);
     await sleep(PROPAGATION_MS);
     expect(await ask('here', 'How many strings does a standard guitar have?')).toMatchObject({ cache: 'miss', calledVendor: true });
+    await sleep(PROPAGATION_MS);
     expect(await ask('there', 'How many strings does a standard guitar have?')).toMatchObject({ cache: 'exact', calledVendor: false });
   });
 
