@@ -135,10 +135,26 @@ export class ChatPipeline {
   }
 
   private plan(request: ChatRequest, context: CallContext, run: RequestRun): CandidatePlan {
-    const plan = this.parts.policy.planChat(request, requiredCapabilities(request), context.tenant);
+    // A caller who asks for local is not held back by the rollout (a draw of 0 is always inside it).
+    const draw = context.routeHint === 'local' ? 0 : undefined;
+    const planned = this.parts.policy.planChat(request, requiredCapabilities(request), context.tenant, draw);
+    const routeReason = context.routeHint && planned.tier ? `${planned.routeReason ?? ''};hint:${context.routeHint}` : planned.routeReason;
+    const plan = { ...planned, chain: this.hinted(planned, request, context), routeReason };
     run.tier = plan.tier;
     run.routeReason = plan.routeReason;
     return plan;
+  }
+
+  /** The caller's hints applied: a routed request's chain local-first or vendors only; candidates over the cost cap left out. */
+  private hinted(plan: CandidatePlan, request: ChatRequest, context: CallContext): readonly Candidate[] {
+    let chain = plan.chain;
+    const isLocal = (candidate: Candidate) => this.parts.backends.isLocal(candidate.backendId);
+    if (plan.tier && context.routeHint === 'vendor') chain = chain.filter((candidate) => !isLocal(candidate));
+    if (plan.tier && context.routeHint === 'local') chain = [...chain.filter(isLocal), ...chain.filter((candidate) => !isLocal(candidate))];
+    if (context.maxCostUsd !== undefined) chain = chain.filter((candidate) => this.maxCostOf(request, candidate) <= context.maxCostUsd!);
+    if (chain.length > 0) return chain;
+    const why = context.maxCostUsd !== undefined ? `can answer for at most $${context.maxCostUsd} (x-sluice-max-cost-usd)` : 'is a vendor (x-sluice-route-hint: vendor)';
+    throw new SluiceError('invalid-request', `no model for '${request.model}' ${why}`, { param: context.maxCostUsd !== undefined ? 'x-sluice-max-cost-usd' : 'x-sluice-route-hint' });
   }
 
   private chainOptions(plan: CandidatePlan, context: CallContext): Pick<ChainOptions<unknown>, 'signal' | 'routeOf' | 'threshold'> {
@@ -240,8 +256,15 @@ export class ChatPipeline {
   private reserve(request: ChatRequest, candidate: Candidate, context: CallContext): Promise<Hold> {
     const model = this.parts.catalog.get(candidate.modelId);
     if (!model || !this.parts.catalog.isPaid(model.id)) return this.parts.budget.reserve(context.tenant, undefined, 0, context.requestId);
+    return this.parts.budget.reserve(context.tenant, model, this.maxCostOf(request, candidate), context.requestId);
+  }
+
+  /** The most this candidate can cost for this request: what is reserved, and what a cost cap compares. */
+  private maxCostOf(request: ChatRequest, candidate: Candidate): number {
+    const model = this.parts.catalog.get(candidate.modelId);
+    if (!model || !this.parts.catalog.isPaid(model.id)) return 0;
     const outputTokens = (request.max_completion_tokens ?? request.max_tokens ?? this.parts.budget.defaultOutputTokens) * (request.n ?? 1);
-    return this.parts.budget.reserve(context.tenant, model, maxChatCostUsd(model.price, promptTokenUpperBound(request), outputTokens), context.requestId);
+    return maxChatCostUsd(model.price, promptTokenUpperBound(request), outputTokens);
   }
 
   /** The one place a chat attempt's cost is computed: the settle, the header and the log read it. */

@@ -11,6 +11,10 @@ export interface CallContext {
   signal: AbortSignal;
   /** What the caller's headers ask of the response cache; `use` when they say nothing. */
   cacheDirective?: CacheDirective;
+  /** `x-sluice-route-hint`: for a routed request, answer locally if a local model can, or only by a vendor. */
+  routeHint?: 'local' | 'vendor';
+  /** `x-sluice-max-cost-usd`: candidates that could cost more than this are not tried. */
+  maxCostUsd?: number;
   /** A run has begun: a record will follow, exactly once. */
   onStart?(): void;
   /**

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { SluiceError } from '../../adapters/spec/index.js';
 import type { Tenant } from '../auth/tenant.js';
 import type { RequestRecord } from '../pipeline/attempt.js';
 import type { CacheDirective } from '../pipeline/cache-step.js';
@@ -37,6 +38,7 @@ export function callContext(request: Request, response: Response): CallContext {
     tenant: state.tenant!,
     signal: state.abort.signal,
     cacheDirective: cacheDirectiveOf(request),
+    ...routingHintsOf(request),
     onStart: () => {
       state.record = new Promise((resolve) => (deliver = resolve));
     },
@@ -58,4 +60,21 @@ function cacheDirectiveOf(request: Request): CacheDirective {
   if (/(?:^|,)\s*no-store\s*(?:,|$)/.test(control)) return 'bypass';
   if (/(?:^|,)\s*no-cache\s*(?:,|$)/.test(control)) return 'refresh';
   return 'use';
+}
+
+/** The caller's routing hints; a value that is not one is a 400 naming the header, never ignored. */
+function routingHintsOf(request: Request): Pick<CallContext, 'routeHint' | 'maxCostUsd'> {
+  const hints: Pick<CallContext, 'routeHint' | 'maxCostUsd'> = {};
+  const hint = request.headers['x-sluice-route-hint']?.toString().trim().toLowerCase();
+  if (hint !== undefined && hint !== '') {
+    if (hint !== 'local' && hint !== 'vendor') throw new SluiceError('invalid-request', `x-sluice-route-hint must be "local" or "vendor", not "${hint.slice(0, 40)}"`, { param: 'x-sluice-route-hint' });
+    hints.routeHint = hint;
+  }
+  const cap = request.headers['x-sluice-max-cost-usd']?.toString().trim();
+  if (cap !== undefined && cap !== '') {
+    const value = Number(cap);
+    if (!/^\d+(?:\.\d+)?(?:e-?\d+)?$/i.test(cap) || !Number.isFinite(value)) throw new SluiceError('invalid-request', `x-sluice-max-cost-usd must be a number of dollars, like 0.01, not "${cap.slice(0, 40)}"`, { param: 'x-sluice-max-cost-usd' });
+    hints.maxCostUsd = value;
+  }
+  return hints;
 }

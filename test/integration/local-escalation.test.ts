@@ -86,6 +86,13 @@ describe('a weak local answer escalates', () => {
     ]);
   }, 120_000);
 
+  it('x-sluice-route-hint: vendor skips the local model', async () => {
+    const { response } = await client.chat.completions.create({ model: 'auto', messages: [question], temperature: 0 }, { headers: { 'x-sluice-route-hint': 'vendor' } }).withResponse();
+    expect(response.headers.get('x-sluice-route')).toBe('openai');
+    expect(response.headers.get('x-sluice-escalated-from')).toBeNull();
+    await rowsOf(response.headers.get('x-sluice-request-id')!, 1);
+  }, 120_000);
+
   it('cut off at the cap the caller asked for, the same local answer is served', async () => {
     const { data, response } = await client.chat.completions.create({ model: 'auto', messages: [question], temperature: 0, max_tokens: 4 }).withResponse();
     expect(response.headers.get('x-sluice-route')).toBe('local');
