@@ -14,6 +14,7 @@ import { MemoryCacheStore } from '../src/cache/memory-cache-store.js';
 import { judgePair } from '../src/cache/pair-judge.js';
 import { promptFacts } from '../src/cache/prompt-facts.js';
 import { ResponseCache } from '../src/cache/response-cache.js';
+import { cosine } from '../src/quality/relevance-check.js';
 import { loadConfig } from '../src/config/load.js';
 import { loadPairs, type CachePair } from './cache/pair-item.js';
 import { withLocalEmbedder } from './local-embedder.js';
@@ -114,14 +115,14 @@ async function main(): Promise<void> {
     const vectors = await embedder.embed(questions);
     const phraseSimilarity = async (a: string, b: string) => {
       const [left, right] = await embedder.embed([a, b]);
-      return dot(left, right);
+      return cosine(left, right);
     };
     for (const [index, pair] of pairs.entries()) {
       const keysA = cacheKeysOf(requestOf(pair.a), 'eval')!;
       const keysB = cacheKeysOf(requestOf(pair.b), 'eval')!;
       const side = (keys: CacheKeys) => ({ question: keys.question, facts: promptFacts(keys.question) });
       const verdict = await judgePair(side(keysA), side(keysB), phraseSimilarity, wordThreshold);
-      judged.push({ pair, keysA, keysB, similarity: dot(vectors[2 * index], vectors[2 * index + 1]), guardAgrees: verdict.same, guardReason: verdict.same ? undefined : verdict.reason });
+      judged.push({ pair, keysA, keysB, similarity: cosine(vectors[2 * index], vectors[2 * index + 1]), guardAgrees: verdict.same, guardReason: verdict.same ? undefined : verdict.reason });
     }
 
     const train = judged.filter((item) => item.pair.split === 'train');
@@ -143,12 +144,6 @@ async function main(): Promise<void> {
     for (const item of disagreements) out(`  ${item.pair.id}: cache ${viaCache.get(item.pair.id) ? 'hit' : 'miss'}, similarity ${item.similarity.toFixed(4)}`);
     out(`Embedding: ${embedder.stats.texts} texts, ${(embedder.stats.totalMs / Math.max(1, embedder.stats.texts)).toFixed(2)} ms each on average`);
   });
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let index = 0; index < a.length; index++) sum += a[index] * b[index];
-  return sum;
 }
 
 await main();

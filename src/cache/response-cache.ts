@@ -4,6 +4,7 @@ import type { CachedAnswer, CacheStore, PurgeFilter, StoreListener } from './cac
 import { readFacts } from './near-miss-guard.js';
 import { judgePair, type PhraseSimilarity } from './pair-judge.js';
 import { promptFacts, type PromptFacts } from './prompt-facts.js';
+import { cosine } from '../quality/relevance-check.js';
 import { VectorIndex } from './vector-index.js';
 
 /** Unit-length embedding of one prompt, by the local embedding model. */
@@ -41,8 +42,6 @@ export interface CacheProbe {
   facts: PromptFacts;
   vector?: Float32Array;
   hit?: CacheHit;
-  /** Why the nearest paraphrase candidate was refused, for the log. */
-  refused?: string;
 }
 
 /**
@@ -59,10 +58,6 @@ export class ResponseCache implements StoreListener {
   constructor(private readonly options: ResponseCacheOptions) {
     this.now = options.now ?? Date.now;
     options.store.follow(this);
-  }
-
-  get semantic(): boolean {
-    return this.options.embed !== undefined;
   }
 
   /**
@@ -94,7 +89,6 @@ export class ResponseCache implements StoreListener {
         if (!cached || cached.scope !== keys.scope) continue;
         const verdict = await judgePair({ question: cached.question, facts: entry.facts }, { question: keys.question, facts: probe.facts }, this.phraseSimilarity(signal), this.options.wordThreshold);
         if (verdict.same) return this.served(probe, { kind: 'semantic', entry: cached, similarity });
-        probe.refused ??= verdict.reason;
       }
     } catch (error) {
       if (!signal.aborted) this.options.onTrouble?.(error as Error);
@@ -157,9 +151,7 @@ export class ResponseCache implements StoreListener {
     if (!embed) return undefined;
     return async (a, b) => {
       const [left, right] = await Promise.all([embed(a, signal), embed(b, signal)]);
-      let dot = 0;
-      for (let index = 0; index < left.length; index++) dot += left[index] * right[index];
-      return dot;
+      return cosine(left, right);
     };
   }
 

@@ -42,7 +42,7 @@ export function relevanceCheck(embed: Embed): QualityCheck {
 }
 
 /** Dot product over the norms, so a stand-in that is not quite unit-length still compares right. */
-export function cosine(left: readonly number[], right: readonly number[]): number {
+export function cosine(left: ArrayLike<number>, right: ArrayLike<number>): number {
   let dot = 0;
   let leftNorm = 0;
   let rightNorm = 0;
