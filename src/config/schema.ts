@@ -194,6 +194,26 @@ export const configSchema = z
         on_exceeded: z.enum(['local', 'refuse']).default('local'),
       })
       .prefault({}),
+    /**
+     * What the operator holds the gateway to (the plan's five targets): the savings report marks
+     * each pass or fail, drift detection and the optimizer aim at them.
+     */
+    targets: z
+      .strictObject({
+        /** Share of chat requests answered without a vendor (local model or cache). */
+        local_share: z.number().min(0).max(1).default(0.8),
+        /** Mean spend per chat request. */
+        cost_per_request_usd: z.number().nonnegative().default(0.005),
+        /** Mean quality score of scored answers. */
+        quality: z.number().min(0).max(1).default(0.75),
+        /** Request latency, p95. */
+        latency_ms: z.number().positive().default(2000),
+        /** Share of requests that ended in an error. */
+        failure_rate: z.number().min(0).max(1).default(0.01),
+        /** The counterfactual: what every request would have cost on this model (a configured model id with a price). */
+        baseline_model: z.string().default('claude-3-5-sonnet-latest'),
+      })
+      .prefault({}),
     storage: z
       .strictObject({
         redis_url: z.string().optional(),
