@@ -214,6 +214,8 @@ export const configSchema = z
         baseline_model: z.string().default('claude-3-5-sonnet-latest'),
       })
       .prefault({}),
+    /** The self-learning loop: feedback, shadow labels, drift detection, the optimizer. */
+    learning: z.strictObject({}).prefault({}),
     storage: z
       .strictObject({
         redis_url: z.string().optional(),
