@@ -18,6 +18,7 @@ import { answerClientError } from './server/client-error.js';
 import { renderPassthroughCharge } from './server/request-outcome.js';
 import { createBudgetGuard } from './budget/create-budget-guard.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './auth/rate-limiter.js';
+import { BudgetPressure } from './budget/budget-pressure.js';
 import { thresholdWebhook } from './budget/threshold-webhook.js';
 import { BudgetStep } from './pipeline/budget-step.js';
 import type { InferenceLog } from './store/inference-log.js';
@@ -91,9 +92,12 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
       logger.warn({ scope: crossing.scope, period: crossing.periodKey, threshold: crossing.threshold, spentUsd: crossing.spentUsd, capUsd: crossing.capUsd }, 'budget threshold crossed');
       metrics.budgetThresholds.inc({ scope: crossing.scope, threshold: String(crossing.threshold) });
       void notify?.(crossing);
+      void pressure.refresh();
     },
   });
   const budgetStep = new BudgetStep(budget.guard, config.budget);
+  const pressure = new BudgetPressure(() => budget.guard.snapshot(budgetStep.globalScopes()), (error) => logger.warn({ err: error.message }, 'budget pressure not read'));
+  void budget.ready.then(() => pressure.start(PRESSURE_REFRESH_MS), () => {});
   metrics.observeAtScrape({
     budget: () => budget.guard.snapshot([{ scope: 'global', capUsd: config.budget.monthly_usd }]),
     logBacklog: parts.inferenceLog ? () => parts.inferenceLog!.pending : undefined,
@@ -114,6 +118,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     onBudgetExceeded: config.budget.on_exceeded,
     validatesLocal: true,
     keyVariableOf: (backendId) => config.backends[backendId]?.api_key_env,
+    budgetShift: { pressure, at: config.budget.shift_at },
   });
   const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep);
   const responses = createResponseCache(config, adapters, logger);
@@ -233,10 +238,14 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
       // Only now, with every request finished: flush the log into the database, then close it.
       await parts.inferenceLog?.close();
       await parts.store?.close();
+      pressure.stop();
       await budget.close();
     },
   };
 }
+
+/** How often routing's view of the spend is refreshed from the ledger (and at every soft threshold). */
+const PRESSURE_REFRESH_MS = 5_000;
 
 /** A backend option that must be a string (`organization`, `project`); anything else is left out. */
 function stringOption(value: unknown): string | undefined {

@@ -192,6 +192,8 @@ export const configSchema = z
         webhook_url: z.url().optional(),
         /** When a paid model's reservation does not fit: try the free (local) models of the tier, or refuse. */
         on_exceeded: z.enum(['local', 'refuse']).default('local'),
+        /** From this fraction of the tightest global cap, routed (`auto`) chains go local first, then the cheapest vendor first. 1 turns it off (the cap alone). */
+        shift_at: z.number().gt(0).max(1).default(0.8),
       })
       .prefault({}),
     /**

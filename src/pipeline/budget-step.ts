@@ -33,10 +33,16 @@ export class BudgetStep {
     private readonly config: Config['budget'],
   ) {}
 
-  scopesFor(tenant: Tenant, model: ModelConfig): ScopeCap[] {
+  /** The organisation's caps: the month, and the week and day where configured. */
+  globalScopes(): ScopeCap[] {
     const scopes: ScopeCap[] = [{ scope: 'global', capUsd: this.config.monthly_usd }];
     if (this.config.weekly_usd !== undefined) scopes.push({ scope: 'global', capUsd: this.config.weekly_usd, period: 'week' });
     if (this.config.daily_usd !== undefined) scopes.push({ scope: 'global', capUsd: this.config.daily_usd, period: 'day' });
+    return scopes;
+  }
+
+  scopesFor(tenant: Tenant, model: ModelConfig): ScopeCap[] {
+    const scopes = this.globalScopes();
     if (tenant.monthlyBudgetUsd !== undefined) scopes.push({ scope: `tenant:${tenant.id}`, capUsd: tenant.monthlyBudgetUsd });
     if (model.monthly_budget_usd !== undefined) scopes.push({ scope: `model:${model.id}`, capUsd: model.monthly_budget_usd });
     return scopes;

@@ -21,6 +21,11 @@ export interface RoutingPolicyOptions {
   validatesLocal: boolean;
   /** The environment variable that would key a backend, for the error that says how to enable it. */
   keyVariableOf?: (backendId: string) => string | undefined;
+  /**
+   * Near the cap, routed chains shift: local models first (scored, so a weak answer still
+   * escalates), then the vendors cheapest first. `usedFraction` is the budget's, read as is.
+   */
+  budgetShift?: { readonly pressure: { readonly usedFraction: number }; readonly at: number };
 }
 
 /**
@@ -46,7 +51,10 @@ export class RoutingPolicy {
     if (decision.chain.length === 0) {
       throw new SluiceError('upstream-unavailable', `no model of tier "${decision.tier}" is available for "${request.model}"; configure a backend key or a local model`, { param: 'model' });
     }
-    return { chain: this.withBudgetFallback(decision.chain, this.filterFor(tenant, needs)), tier: decision.tier, routeReason: decision.reason };
+    const filter = this.filterFor(tenant, needs);
+    const shifted = this.underBudgetPressure(decision.chain, filter);
+    const routeReason = shifted ? `${decision.reason};budget:${shifted.usedFraction.toFixed(2)}` : decision.reason;
+    return { chain: this.withBudgetFallback(shifted?.chain ?? decision.chain, filter), tier: decision.tier, routeReason };
   }
 
   /** An explicit model name (every endpoint): that model, then its configured fallbacks. */
@@ -67,13 +75,40 @@ export class RoutingPolicy {
   }
 
   /**
+   * With spend at `budgetShift.at` of the cap or more: the chain's local models, or else the routing
+   * plan's, go first, then its vendors by price. Undefined below that: the chain stays as planned.
+   */
+  private underBudgetPressure(chain: readonly Candidate[], filter: ChainFilter): { chain: Candidate[]; usedFraction: number } | undefined {
+    const shift = this.options.budgetShift;
+    const usedFraction = shift?.pressure.usedFraction ?? 0;
+    if (!shift || usedFraction < shift.at) return undefined;
+    const isLocal = (candidate: Candidate) => this.catalog.isLocal(candidate.modelId);
+    let local = chain.filter(isLocal);
+    if (local.length === 0) local = buildChain(this.plannedModels().filter((id) => this.catalog.isLocal(id)), this.catalog, filter).filter(isLocal);
+    const vendors = chain.filter((candidate) => !isLocal(candidate)).sort((a, b) => this.priceOf(a.modelId) - this.priceOf(b.modelId));
+    const ordered = [...local, ...vendors];
+    const scored = ordered.map((candidate, index) =>
+      this.options.validatesLocal && index < ordered.length - 1 && isLocal(candidate) ? { ...candidate, scoreBeforeServing: true } : candidate,
+    );
+    return { chain: scored, usedFraction };
+  }
+
+  private priceOf(modelId: string): number {
+    const price = this.catalog.get(modelId)?.price;
+    return price ? price.input_per_1m + price.output_per_1m : 0;
+  }
+
+  private plannedModels(): string[] {
+    return [...new Set(Object.values(this.options.tiers).flat() as string[])];
+  }
+
+  /**
    * With `budget.on_exceeded: local`, the free models of the routing plan follow a chain of paid
    * ones, to be tried only if a paid candidate's reservation did not fit (DESIGN §1 step 8).
    */
   private withBudgetFallback(chain: readonly Candidate[], filter: ChainFilter): readonly Candidate[] {
     if (this.options.onBudgetExceeded !== 'local' || !chain.some((candidate) => this.catalog.isPaid(candidate.modelId))) return chain;
-    const planned = new Set(Object.values(this.options.tiers).flat() as string[]);
-    const free = buildChain([...planned].filter((id) => this.catalog.isLocal(id) && !this.catalog.isPaid(id)), this.catalog, filter)
+    const free = buildChain(this.plannedModels().filter((id) => this.catalog.isLocal(id) && !this.catalog.isPaid(id)), this.catalog, filter)
       .filter((candidate) => !this.catalog.isPaid(candidate.modelId) && !chain.some((existing) => existing.modelId === candidate.modelId))
       .map((candidate) => ({ ...candidate, onlyIfBudgetExceeded: true }));
     return [...chain, ...free];

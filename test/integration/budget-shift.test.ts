@@ -1,0 +1,86 @@
+/**
+ * Near the cap, routed requests shift to the local model first and to the cheapest vendor next,
+ * before any reservation is refused (routing-policy.ts, budget.shift_at). Real SmolLM2 weights,
+ * the real in-process ledger, a fake OpenAI server as the only vendor.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { buildGateway, type Gateway } from '../../src/gateway.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
+
+const MODELS_DIR = resolve(process.env.SLUICE_MODELS_DIR ?? 'models');
+const SMOLLM = 'chat/smollm2-135m-instruct-q4_1.gguf';
+
+let vendor: FakeOpenAI;
+let gateway: Gateway;
+let client: OpenAI;
+
+beforeAll(async () => {
+  if (!existsSync(join(MODELS_DIR, SMOLLM))) throw new Error(`no ${SMOLLM} under ${MODELS_DIR}: run make setup`);
+  vendor = await startFakeOpenAI();
+  const config = parseConfig({
+    server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
+    paths: { models_dir: MODELS_DIR, data_dir: mkdtempSync(join(tmpdir(), 'sluice-budget-shift-')) },
+    backends: {
+      openai: { type: 'openai', base_url: vendor.url, api_key: vendor.apiKey },
+      local: { type: 'llama-cpp', requires_key: false, options: { model: SMOLLM, parallel: 1, context_size: 1024 } },
+    },
+    models: [
+      { id: 'gpt-4o', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 2.5, output_per_1m: 10 } },
+      { id: 'gpt-4o-mini', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 0.15, output_per_1m: 0.6 } },
+      { id: 'smollm2-135m-instruct', backend: 'local', capabilities: ['chat', 'stream'] },
+    ],
+    // Every tier goes to the vendors first; the local model is in the plan only for creative work.
+    routing: {
+      tiers: { simple: ['gpt-4o', 'gpt-4o-mini'], medium: ['gpt-4o', 'gpt-4o-mini'], high: ['gpt-4o', 'gpt-4o-mini'], creative: ['smollm2-135m-instruct'], brand: ['gpt-4o'] },
+      classifier: 'rules',
+    },
+    budget: { monthly_usd: 0.002, shift_at: 0.5, soft_thresholds: [0.5] },
+    cache: { enabled: false },
+  });
+  gateway = buildGateway(config, pino({ level: 'silent' }));
+  await gateway.ready;
+  const server = await gateway.listen(0, '127.0.0.1');
+  client = new OpenAI({ baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, apiKey: 'unused', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await vendor?.close();
+});
+
+const ask = { model: 'auto', messages: [{ role: 'user' as const, content: 'What is the capital of Peru?' }], max_tokens: 8, temperature: 0 };
+
+describe('budget shift', () => {
+  it('routes auto to the vendor plan until half the cap is spent, then to the local model first, then the cheapest vendor when asked for a vendor', async () => {
+    const first = await client.chat.completions.create(ask).withResponse();
+    expect(first.response.headers.get('x-sluice-model')).toBe('gpt-4o');
+    expect(first.response.headers.get('x-sluice-route-reason')).not.toContain('budget');
+
+    // Each gpt-4o answer spends a little; the soft threshold at 0.5 refreshes routing's view of it.
+    let shifted: typeof first | undefined;
+    for (let call = 0; call < 40 && !shifted; call += 1) {
+      const answer = await client.chat.completions.create(ask).withResponse();
+      if (answer.response.headers.get('x-sluice-route') === 'local') shifted = answer;
+      else expect(answer.response.headers.get('x-sluice-model')).toBe('gpt-4o');
+      await sleep(20);
+    }
+    expect(shifted, 'no request went local as spend crossed half the cap').toBeDefined();
+    expect(shifted!.response.headers.get('x-sluice-model')).toBe('smollm2-135m-instruct');
+    expect(shifted!.response.headers.get('x-sluice-route-reason')).toMatch(/;budget:0\.\d\d$/);
+    expect(shifted!.data.choices[0].message.content?.length).toBeGreaterThan(0);
+
+    const vendorOnly = await client.chat.completions.create(ask, { headers: { 'x-sluice-route-hint': 'vendor' } }).withResponse();
+    expect(vendorOnly.response.headers.get('x-sluice-model')).toBe('gpt-4o-mini');
+
+    // An explicit model is honoured as asked while it fits.
+    const explicit = await client.chat.completions.create({ ...ask, model: 'gpt-4o-mini' }).withResponse();
+    expect(explicit.response.headers.get('x-sluice-model')).toBe('gpt-4o-mini');
+  }, 120_000);
+});
