@@ -119,6 +119,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     validatesLocal: true,
     keyVariableOf: (backendId) => config.backends[backendId]?.api_key_env,
     budgetShift: { pressure, at: config.budget.shift_at },
+    localQueue: { expectedWaitMs: (backendId) => backends.expectedWaitMs(backendId), maxWaitMs: config.routing.max_local_wait_ms },
   });
   const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep);
   const responses = createResponseCache(config, adapters, logger);

@@ -119,6 +119,11 @@ export const configSchema = z
         local_share: z.number().min(0).max(1).default(1),
         /** A scored answer below this goes to the next candidate of its chain (the plan's quality bar). */
         escalation_threshold: z.number().min(0).max(1).default(0.75),
+        /**
+         * A routed request whose local model has a line longer than this (its expected wait before a
+         * slot) goes to the chain's vendors first, the local model last; the plan's latency target is 2 s.
+         */
+        max_local_wait_ms: z.number().int().nonnegative().default(2_000),
         /** How `auto` picks a tier. trained: the shipped tier model (src/routing/tier-model.json); rules: the first-cut regular expressions. */
         classifier: z.enum(['trained', 'rules']).default('trained'),
         /** Moves local_share along `steps` on the quality of scored local answers (src/routing/rollout-ramp.ts). */

@@ -43,6 +43,11 @@ export class Backends implements BackendView {
     return method.bind(adapter) as NonNullable<Adapter[M]>;
   }
 
+  /** How long a request arriving now would wait for a slot of this backend; undefined when it does not say. */
+  expectedWaitMs(backendId: string): number | undefined {
+    return this.adapters.get(backendId)?.load?.().expectedWaitMs;
+  }
+
   load(): { backend: string; active: number; queued: number; expectedWaitMs?: number }[] {
     return [...this.adapters.values()].flatMap((adapter) => (adapter.load ? [{ backend: adapter.id, ...adapter.load() }] : []));
   }

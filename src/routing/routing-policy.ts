@@ -26,6 +26,8 @@ export interface RoutingPolicyOptions {
    * escalates), then the vendors cheapest first. `usedFraction` is the budget's, read as is.
    */
   budgetShift?: { readonly pressure: { readonly usedFraction: number }; readonly at: number };
+  /** A local model whose line is longer than `maxWaitMs` goes after the vendors of a routed chain (latency). */
+  localQueue?: { expectedWaitMs(backendId: string): number | undefined; readonly maxWaitMs: number };
 }
 
 /**
@@ -52,9 +54,27 @@ export class RoutingPolicy {
       throw new SluiceError('upstream-unavailable', `no model of tier "${decision.tier}" is available for "${request.model}"; configure a backend key or a local model`, { param: 'model' });
     }
     const filter = this.filterFor(tenant, needs);
+    // Spend near the cap outranks latency: a shifted chain keeps its local model first.
     const shifted = this.underBudgetPressure(decision.chain, filter);
-    const routeReason = shifted ? `${decision.reason};budget:${shifted.usedFraction.toFixed(2)}` : decision.reason;
-    return { chain: this.withBudgetFallback(shifted?.chain ?? decision.chain, filter), tier: decision.tier, routeReason };
+    const queued = shifted ? undefined : this.pastLocalLine(decision.chain);
+    let routeReason = decision.reason;
+    if (shifted) routeReason += `;budget:${shifted.usedFraction.toFixed(2)}`;
+    if (queued) routeReason += `;queue:${Math.round(queued.waitMs)}ms`;
+    return { chain: this.withBudgetFallback(shifted?.chain ?? queued?.chain ?? decision.chain, filter), tier: decision.tier, routeReason };
+  }
+
+  /** A chain that starts with a local model whose line is too long: its vendors first, the local model(s) last. */
+  private pastLocalLine(chain: readonly Candidate[]): { chain: Candidate[]; waitMs: number } | undefined {
+    const queue = this.options.localQueue;
+    const first = chain[0];
+    if (!queue || !first || !this.catalog.isLocal(first.modelId)) return undefined;
+    const waitMs = queue.expectedWaitMs(first.backendId) ?? 0;
+    const vendors = chain.filter((candidate) => !this.catalog.isLocal(candidate.modelId));
+    if (waitMs <= queue.maxWaitMs || vendors.length === 0) return undefined;
+    const local = chain.filter((candidate) => this.catalog.isLocal(candidate.modelId));
+    // Last in the chain, nobody takes over from a local answer: it is served unscored.
+    const last = local.map((candidate, index) => (index === local.length - 1 ? { ...candidate, scoreBeforeServing: undefined } : candidate));
+    return { chain: [...vendors, ...last], waitMs };
   }
 
   /** An explicit model name (every endpoint): that model, then its configured fallbacks. */

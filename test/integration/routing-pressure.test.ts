@@ -1,7 +1,9 @@
 /**
- * Near the cap, routed requests shift to the local model first and to the cheapest vendor next,
- * before any reservation is refused (routing-policy.ts, budget.shift_at). Real SmolLM2 weights,
- * the real in-process ledger, a fake OpenAI server as the only vendor.
+ * Routing under pressure (routing-policy.ts). Near the cap, routed requests shift to the local
+ * model first and to the cheapest vendor next, before any reservation is refused
+ * (budget.shift_at); while the local model's line is long, they go to a vendor first
+ * (routing.max_local_wait_ms). Real SmolLM2 weights, the real in-process ledger, a fake OpenAI
+ * server as the only vendor.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +20,10 @@ const MODELS_DIR = resolve(process.env.SLUICE_MODELS_DIR ?? 'models');
 const SMOLLM = 'chat/smollm2-135m-instruct-q4_1.gguf';
 
 let vendor: FakeOpenAI;
-let gateway: Gateway;
+const gateways: Gateway[] = [];
 let client: OpenAI;
 
-beforeAll(async () => {
-  if (!existsSync(join(MODELS_DIR, SMOLLM))) throw new Error(`no ${SMOLLM} under ${MODELS_DIR}: run make setup`);
-  vendor = await startFakeOpenAI();
+async function start(overrides: { routing: Record<string, unknown>; budget: Record<string, unknown> }): Promise<OpenAI> {
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
     paths: { models_dir: MODELS_DIR, data_dir: mkdtempSync(join(tmpdir(), 'sluice-budget-shift-')) },
@@ -36,22 +36,29 @@ beforeAll(async () => {
       { id: 'gpt-4o-mini', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 0.15, output_per_1m: 0.6 } },
       { id: 'smollm2-135m-instruct', backend: 'local', capabilities: ['chat', 'stream'] },
     ],
-    // Every tier goes to the vendors first; the local model is in the plan only for creative work.
-    routing: {
-      tiers: { simple: ['gpt-4o', 'gpt-4o-mini'], medium: ['gpt-4o', 'gpt-4o-mini'], high: ['gpt-4o', 'gpt-4o-mini'], creative: ['smollm2-135m-instruct'], brand: ['gpt-4o'] },
-      classifier: 'rules',
-    },
-    budget: { monthly_usd: 0.002, shift_at: 0.5, soft_thresholds: [0.5] },
+    routing: { classifier: 'rules', ...overrides.routing },
+    budget: overrides.budget,
     cache: { enabled: false },
   });
-  gateway = buildGateway(config, pino({ level: 'silent' }));
+  const gateway = buildGateway(config, pino({ level: 'silent' }));
+  gateways.push(gateway);
   await gateway.ready;
   const server = await gateway.listen(0, '127.0.0.1');
-  client = new OpenAI({ baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  return new OpenAI({ baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, apiKey: 'unused', maxRetries: 0 });
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(MODELS_DIR, SMOLLM))) throw new Error(`no ${SMOLLM} under ${MODELS_DIR}: run make setup`);
+  vendor = await startFakeOpenAI();
+  client = await start({
+    // Every tier goes to the vendors first; the local model is in the plan only for creative work.
+    routing: { tiers: { simple: ['gpt-4o', 'gpt-4o-mini'], medium: ['gpt-4o', 'gpt-4o-mini'], high: ['gpt-4o', 'gpt-4o-mini'], creative: ['smollm2-135m-instruct'], brand: ['gpt-4o'] } },
+    budget: { monthly_usd: 0.002, shift_at: 0.5, soft_thresholds: [0.5] },
+  });
 });
 
 afterAll(async () => {
-  await gateway?.close();
+  for (const gateway of gateways) await gateway.close();
   await vendor?.close();
 });
 
@@ -83,4 +90,26 @@ describe('budget shift', () => {
     const explicit = await client.chat.completions.create({ ...ask, model: 'gpt-4o-mini' }).withResponse();
     expect(explicit.response.headers.get('x-sluice-model')).toBe('gpt-4o-mini');
   }, 120_000);
+});
+
+describe('a long local line', () => {
+  it('sends routed requests to the vendor while the local model is busy, and back to it once it is free', async () => {
+    const busy = await start({
+      routing: { tiers: { simple: ['smollm2-135m-instruct', 'gpt-4o-mini'] }, max_local_wait_ms: 0 },
+      budget: { monthly_usd: 100 },
+    });
+    const story = { ...ask, messages: [{ role: 'user' as const, content: 'Write a story about a lighthouse.' }], max_tokens: 24 };
+    const warm = await busy.chat.completions.create(story).withResponse(); // teaches the line how long a slot is held
+    expect(warm.response.headers.get('x-sluice-route')).toBe('local');
+
+    const generating = busy.chat.completions.create(story).withResponse();
+    await sleep(50); // the one slot is taken
+    const meanwhile = await busy.chat.completions.create(ask).withResponse();
+    expect(meanwhile.response.headers.get('x-sluice-model')).toBe('gpt-4o-mini');
+    expect(meanwhile.response.headers.get('x-sluice-route-reason')).toMatch(/;queue:\d+ms$/);
+    expect((await generating).response.headers.get('x-sluice-route')).toBe('local');
+
+    const after = await busy.chat.completions.create(ask).withResponse();
+    expect(after.response.headers.get('x-sluice-route')).toBe('local');
+  }, 240_000);
 });

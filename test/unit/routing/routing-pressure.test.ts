@@ -33,7 +33,7 @@ async function spend(guard: MemoryBudgetGuard, usd: number): Promise<void> {
   await outcome.reservation.settle(usd);
 }
 
-function policyOver(guard: MemoryBudgetGuard, shiftAt = 0.8) {
+function policyOver(guard: MemoryBudgetGuard, shiftAt = 0.8, localWaitMs?: number) {
   const pressure = new BudgetPressure(() => guard.snapshot([{ scope: 'global', capUsd: 10 }]));
   const state = new RoutingState({ localShare: 1, escalationThresholds: {} as never });
   const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, RULES_CLASSIFIER), state, {
@@ -41,6 +41,7 @@ function policyOver(guard: MemoryBudgetGuard, shiftAt = 0.8) {
     onBudgetExceeded: 'local',
     validatesLocal: true,
     budgetShift: { pressure, at: shiftAt },
+    localQueue: { expectedWaitMs: (backendId) => (backendId === 'local' ? localWaitMs : undefined), maxWaitMs: 2_000 },
   });
   return { pressure, policy };
 }
@@ -106,5 +107,35 @@ describe('routing near the budget cap', () => {
     await pressure.refresh();
     expect(pressure.usedFraction).toBeCloseTo(0.9, 5);
     expect(errors).toEqual(['ledger down']);
+  });
+});
+
+describe('routing past a long local line', () => {
+  const question: ChatRequest = { model: 'auto', messages: [{ role: 'user', content: 'What is the capital of Peru?' }] };
+
+  it('a short line keeps the local model first, scored', () => {
+    const { policy } = policyOver(new MemoryBudgetGuard(), 0.8, 1_500);
+    const plan = policy.planChat(question, ['chat'], OPEN);
+    expect(ids(plan)).toEqual(['local-llm', 'deepseek']);
+    expect(plan.chain[0].scoreBeforeServing).toBe(true);
+    expect(plan.routeReason).not.toContain('queue');
+  });
+
+  it('a line longer than the wait allowed sends the request to the vendors first, the local model last and unscored', () => {
+    const { policy } = policyOver(new MemoryBudgetGuard(), 0.8, 8_000);
+    const plan = policy.planChat(question, ['chat'], OPEN);
+    expect(ids(plan)).toEqual(['deepseek', 'local-llm']);
+    expect(plan.chain[1].scoreBeforeServing).toBeFalsy();
+    expect(plan.routeReason).toMatch(/;queue:8000ms$/);
+  });
+
+  it('near the budget cap the local model stays first however long its line', async () => {
+    const guard = new MemoryBudgetGuard();
+    await spend(guard, 9);
+    const { pressure, policy } = policyOver(guard, 0.8, 8_000);
+    await pressure.refresh();
+    const plan = policy.planChat(question, ['chat'], OPEN);
+    expect(ids(plan)).toEqual(['local-llm', 'deepseek']);
+    expect(plan.routeReason).toMatch(/;budget:0\.90$/);
   });
 });
