@@ -12,6 +12,7 @@ import type { ChatCompletion, ChatRequest } from '../adapters/spec/index.js';
 import { cacheKeysOf, type CacheKeys } from '../src/cache/cache-keys.js';
 import { MemoryCacheStore } from '../src/cache/memory-cache-store.js';
 import { judgePair } from '../src/cache/pair-judge.js';
+import { withoutCourtesy } from '../src/cache/courtesy.js';
 import { promptFacts } from '../src/cache/prompt-facts.js';
 import { ResponseCache } from '../src/cache/response-cache.js';
 import { cosine } from '../src/quality/relevance-check.js';
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
     for (const [index, pair] of pairs.entries()) {
       const keysA = cacheKeysOf(requestOf(pair.a), 'eval')!;
       const keysB = cacheKeysOf(requestOf(pair.b), 'eval')!;
-      const side = (keys: CacheKeys) => ({ question: keys.question, facts: promptFacts(keys.question) });
+      const side = (keys: CacheKeys) => ({ question: keys.question, facts: promptFacts(withoutCourtesy(keys.question)) });
       const verdict = await judgePair(side(keysA), side(keysB), phraseSimilarity, wordThreshold);
       judged.push({ pair, keysA, keysB, similarity: cosine(vectors[2 * index], vectors[2 * index + 1]), guardAgrees: verdict.same, guardReason: verdict.same ? undefined : verdict.reason });
     }

@@ -1,8 +1,9 @@
+import { withoutCourtesy } from './courtesy.js';
 import { nearMissVerdict, type NearMissVerdict } from './near-miss-guard.js';
 import type { PromptFacts } from './prompt-facts.js';
 import { promptEdit } from './prompt-edit.js';
 
-/** One side of a candidate pair: the question as asked, and its facts. */
+/** One side of a candidate pair: the question as asked, and its facts (read without its courtesy: courtesy.ts). */
 export interface JudgedPrompt {
   question: string;
   facts: PromptFacts;
@@ -20,7 +21,7 @@ export type PhraseSimilarity = (a: string, b: string) => Promise<number>;
 export async function judgePair(cached: JudgedPrompt, asked: JudgedPrompt, similarity: PhraseSimilarity | undefined, wordThreshold: number): Promise<NearMissVerdict> {
   const verdict = nearMissVerdict(cached.facts, asked.facts);
   if (!verdict.same) return verdict;
-  const edit = promptEdit(cached.question, asked.question);
+  const edit = promptEdit(withoutCourtesy(cached.question), withoutCourtesy(asked.question));
   if (edit.kind === 'reordered') return { same: false, reason: 'the same words in roles swapped' };
   if (edit.kind !== 'substituted') return verdict;
   const [removed, added] = [edit.removed.join(' '), edit.added.join(' ')];

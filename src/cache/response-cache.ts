@@ -3,6 +3,7 @@ import type { CacheKeys } from './cache-keys.js';
 import type { CachedAnswer, CacheStore, PurgeFilter, StoreListener } from './cache-store.js';
 import { readFacts } from './near-miss-guard.js';
 import { judgePair, type PhraseSimilarity } from './pair-judge.js';
+import { withoutCourtesy } from './courtesy.js';
 import { promptFacts, type PromptFacts } from './prompt-facts.js';
 import { cosine } from '../quality/relevance-check.js';
 import { VectorIndex } from './vector-index.js';
@@ -65,7 +66,7 @@ export class ResponseCache implements StoreListener {
    * but whose answer is kept: embedded now, so the entry is in before the answer leaves.
    */
   async prepare(keys: CacheKeys, tenantId: string, signal: AbortSignal): Promise<CacheProbe> {
-    const probe: CacheProbe = { keys, tenantId, facts: promptFacts(keys.question) };
+    const probe: CacheProbe = { keys, tenantId, facts: promptFacts(withoutCourtesy(keys.question)) };
     try {
       if (this.options.embed) probe.vector = await this.options.embed(keys.question, signal);
     } catch (error) {
@@ -76,7 +77,7 @@ export class ResponseCache implements StoreListener {
 
   /** Exact first (no embedding needed), then semantic. Never throws: trouble is a miss. */
   async lookup(keys: CacheKeys, tenantId: string, signal: AbortSignal): Promise<CacheProbe> {
-    const probe: CacheProbe = { keys, tenantId, facts: promptFacts(keys.question) };
+    const probe: CacheProbe = { keys, tenantId, facts: promptFacts(withoutCourtesy(keys.question)) };
     try {
       const exactId = this.options.exact === false ? undefined : await this.options.store.exactId(keys.exact);
       const exact = exactId === undefined ? undefined : await this.options.store.get(exactId);
