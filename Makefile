@@ -17,6 +17,7 @@ bench: setup
 	python-sidecar/.venv/bin/python python-sidecar/bench_sidecar.py
 	node --import tsx load-tests/bench-budget.ts
 	node --import tsx load-tests/bench-inference-log.ts
+	node --import tsx load-tests/bench-log-thread.ts
 	node --import tsx load-tests/bench-cache.ts
 
 lint:

@@ -3,6 +3,7 @@ import { BatchedInferenceLog, type BatchedInferenceLogOptions } from './batched-
 import { SqlEmbeddingStore, type EmbeddingStore } from './embedding-store.js';
 import type { InferenceLog } from './inference-log.js';
 import { openPgliteDatabase } from './pglite-store.js';
+import { openPgliteThreadDatabase } from './pglite-thread.js';
 import { openPostgresDatabase } from './postgres-store.js';
 import type { SqlDatabase } from './sql-database.js';
 import { SqlRowSink } from './sql-row-sink.js';
@@ -14,6 +15,8 @@ export interface StoreOptions {
   supabaseUrl?: string; // SUPABASE_URL: supabase-js over PostgREST, used only without databaseUrl
   supabaseKey?: string; // SUPABASE_SERVICE_ROLE_KEY
   inferenceLog?: Omit<BatchedInferenceLogOptions, 'sink' | 'spillPath'>;
+  /** PGlite on the calling thread instead of its worker thread (where its writes cannot block the event loop). */
+  pgliteOnCallingThread?: boolean;
 }
 
 /**
@@ -32,7 +35,7 @@ export interface SluiceStore<Database extends SqlDatabase | undefined = SqlDatab
 
 /**
  * Postgres when a URL is configured, else supabase-js when SUPABASE_URL and its key are, else
- * embedded PGlite; SQL backends are migrated here. The log is started.
+ * embedded PGlite (on its worker thread); SQL backends are migrated here. The log is started.
  */
 export function openStore(options: StoreOptions & { supabaseUrl?: undefined }): Promise<SluiceStore>;
 export function openStore(options: StoreOptions): Promise<SluiceStore<SqlDatabase | undefined>>;
@@ -53,7 +56,7 @@ export async function openStore(options: StoreOptions): Promise<SluiceStore<SqlD
   }
   const database =
     options.databaseUrl === undefined
-      ? await openPgliteDatabase({ dataDir: options.dataDir })
+      ? await (options.pgliteOnCallingThread ? openPgliteDatabase : openPgliteThreadDatabase)({ dataDir: options.dataDir })
       : await openPostgresDatabase({ connectionString: options.databaseUrl });
   const inferenceLog = await BatchedInferenceLog.open({
     ...options.inferenceLog,

@@ -19,14 +19,24 @@ function session(client: Queryable): SqlSession {
   };
 }
 
-/** The embedded default: PGlite with pgvector under `${dataDir}/pglite`, migrated at open. */
-export async function openPgliteDatabase(options: { dataDir: string } | { inMemory: true }): Promise<SqlDatabase> {
+export type PgliteLocation = { dataDir: string } | { inMemory: true };
+
+/** PGlite with pgvector under `${dataDir}/pglite` (or in memory), not migrated; on the calling thread. */
+export async function createPglite(options: PgliteLocation): Promise<PGlite> {
   let dataDir: string | undefined;
   if ('dataDir' in options) {
     dataDir = join(options.dataDir, 'pglite');
     await mkdir(dataDir, { recursive: true });
   }
-  const pglite = await PGlite.create({ dataDir, extensions: { vector } });
+  return PGlite.create({ dataDir, extensions: { vector } });
+}
+
+/**
+ * The embedded default on the calling thread, migrated at open. Its queries block that thread
+ * (3–17 ms per batch write), so the gateway opens pglite-thread.ts instead; tests and tools use this.
+ */
+export async function openPgliteDatabase(options: PgliteLocation): Promise<SqlDatabase> {
+  const pglite = await createPglite(options);
   const database: SqlDatabase = {
     backend: 'pglite',
     ...session(pglite),
