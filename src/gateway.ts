@@ -22,18 +22,25 @@ import { BudgetPressure } from './budget/budget-pressure.js';
 import { thresholdWebhook } from './budget/threshold-webhook.js';
 import { BudgetStep } from './pipeline/budget-step.js';
 import type { InferenceLog } from './store/inference-log.js';
+import type { FeedbackStore, ShadowLabelStore } from './store/feedback-store.js';
+import { shadowSamplerFor } from './learning/shadow-sampler.js';
 import type { EmbeddingStore } from './store/embedding-store.js';
 import { VectorPipeline } from './pipeline/vector-pipeline.js';
+import { liveSavingsReports } from './learning/savings-report.js';
+import type { SqlSession } from './store/sql-database.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { TierRouter } from './routing/router.js';
 import { RoutingPolicy } from './routing/routing-policy.js';
 import { RolloutRamp } from './routing/rollout-ramp.js';
 import { RoutingState } from './routing/routing-state.js';
+import { DriftMonitor, driftPromptEmbedder } from './learning/drift-monitor.js';
 
 export interface Gateway {
   app: ReturnType<typeof createApp>;
   adapters: ReadonlyMap<string, Adapter>;
   metrics: SluiceMetrics;
+  /** Drift detection (learning.drift); none when it is off. */
+  drift?: DriftMonitor;
   /** Resolves when every adapter reports ready. */
   ready: Promise<void>;
   listen(port?: number, host?: string): Promise<Server>;
@@ -71,8 +78,8 @@ export function createAdapters(config: Config, logger: Logger): Map<string, Adap
 export interface GatewayParts {
   /** Where each request's attempts are recorded; none in tests that do not look at it. */
   inferenceLog?: InferenceLog;
-  /** Closed after the log has flushed, on shutdown. */
-  store?: { close(): Promise<void> };
+  /** Closed after the log has flushed, on shutdown; its feedback store serves POST /v1/feedback. */
+  store?: { close(): Promise<void>; feedback?: FeedbackStore; shadowLabels?: ShadowLabelStore; database?: SqlSession };
   /** The `embeddings` table: `x-sluice-store` and /v1/vector/search answer 503 without it. */
   embeddings?: EmbeddingStore;
 }
@@ -113,6 +120,22 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   });
   routing.onChange((change) => logger.info({ ...change }, 'routing setting changed'));
   const ramp = config.routing.ramp.enabled ? new RolloutRamp(routing, config.routing.ramp) : undefined;
+  // With the ramp on, it alone moves local_share (it already steps down on failing local answers);
+  // two controllers on one setting would undo each other. Drift then only alerts.
+  const drift = config.learning.drift.enabled
+    ? new DriftMonitor({ settings: config.learning.drift, qualityTarget: config.targets.quality, logger, metrics, routing: ramp ? undefined : routing, embed: driftPromptEmbedder(config, adapters) })
+    : undefined;
+  drift?.start();
+  const shadow = shadowSamplerFor(config, {
+    catalog,
+    backends,
+    guard: budget.guard,
+    globalScopes: () => budgetStep.globalScopes(),
+    scorer: createAnswerScorer(),
+    labels: parts.store?.shadowLabels,
+    metrics,
+    onError: (error, requestId) => logger.warn({ requestId, err: (error as Error).message }, 'shadow sample failed'),
+  });
   const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, TierRouter.classifierFor(config.routing.classifier)), routing, {
     tiers: config.routing.tiers,
     onBudgetExceeded: config.budget.on_exceeded,
@@ -165,11 +188,20 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     catalog,
     chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer: createAnswerScorer(), cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
     responses,
-    onChatRecord: ramp && ((record) => ramp.observe(record)),
+    reports: liveSavingsReports(parts.store?.database, config, parts.inferenceLog && (() => parts.inferenceLog!.flush())),
+    onChatRecord:
+      ramp || shadow || drift
+        ? (record, seen) => {
+            ramp?.observe(record);
+            drift?.observe(record);
+            shadow?.observe(record, seen.request, seen.tenant);
+          }
+        : undefined,
     embeddings,
     vectors: new VectorPipeline(catalog, embeddings, parts.embeddings),
     transcriptions: new TranscriptionPipeline(policy, catalog, backends, budgetStep),
     inferenceLog: parts.inferenceLog,
+    feedback: parts.store?.feedback,
     rateLimiter: budget.redis ? new RedisRateLimiter(budget.redis) : new MemoryRateLimiter(),
     readiness: {
       notReadyReason: () => {
@@ -205,6 +237,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     app,
     adapters,
     metrics,
+    drift,
     ready,
     listen(port = config.server.port, host = config.server.host) {
       const { headers_timeout_ms: headersTimeoutMs, request_timeout_ms: requestTimeoutMs } = config.server;
@@ -234,6 +267,8 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
         await closing;
         clearTimeout(grace);
       }
+      await shadow?.close(); // its calls use the adapters and the store, closed below
+      await drift?.stop();
       await responses?.close();
       await Promise.all([...adapters.values()].map((adapter) => adapter.close()));
       // Only now, with every request finished: flush the log into the database, then close it.

@@ -7,10 +7,10 @@ import type { ThresholdCrossing } from './budget-guard.js';
  */
 export function thresholdWebhook(url: string, onFailure: (error: Error) => void, timeoutMs = 5_000) {
   return (crossing: ThresholdCrossing): Promise<void> =>
-    fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'sluice-budget' },
-      body: JSON.stringify({
+    postWebhook(
+      url,
+      'budget',
+      {
         event: 'budget.threshold_crossed',
         scope: crossing.scope,
         period: crossing.periodKey,
@@ -19,13 +19,27 @@ export function thresholdWebhook(url: string, onFailure: (error: Error) => void,
         cap_usd: crossing.capUsd,
         reservation_id: crossing.reservationId,
         at: new Date().toISOString(),
-      }),
-      signal: AbortSignal.timeout(timeoutMs),
-    }).then(
-      async (response) => {
-        await response.body?.cancel();
-        if (!response.ok) onFailure(new Error(`budget webhook ${url} answered ${response.status}`));
       },
-      (error: Error) => onFailure(error),
+      onFailure,
+      timeoutMs,
     );
+}
+
+/**
+ * One JSON POST to an operator's endpoint (`user-agent: sluice-<source>`), bounded in time; it never
+ * rejects: a failed delivery goes to `onFailure`, and is not retried. The budget and drift alerts use it.
+ */
+export function postWebhook(url: string, source: string, body: Record<string, unknown>, onFailure: (error: Error) => void, timeoutMs = 5_000): Promise<void> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': `sluice-${source}` },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  }).then(
+    async (response) => {
+      await response.body?.cancel();
+      if (!response.ok) onFailure(new Error(`${source} webhook ${url} answered ${response.status}`));
+    },
+    (error: Error) => onFailure(error),
+  );
 }

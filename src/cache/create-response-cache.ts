@@ -27,17 +27,24 @@ export function createResponseCache(config: Config, adapters: ReadonlyMap<string
 
 /** The configured embedding model's local adapter, one prompt per call; none when it is not served locally. */
 function promptEmbedder(config: Config, adapters: ReadonlyMap<string, Adapter>, logger: Logger): PromptEmbedder | undefined {
-  const modelId = config.cache.embedding_model;
-  const model = config.models.find((candidate) => candidate.id === modelId);
+  const embed = localPromptEmbedder(config, adapters, 'cache-embed');
+  if (!embed) logger.warn({ model: config.cache.embedding_model }, 'cache.embedding_model is not a local embedding model: the cache answers exact repeats only');
+  return embed;
+}
+
+/**
+ * `cache.embedding_model` served by its local adapter, one prompt per call (the cache, drift
+ * detection); undefined when that model is not a local embedding model. `purpose` prefixes the
+ * request ids the adapter sees.
+ */
+export function localPromptEmbedder(config: Config, adapters: ReadonlyMap<string, Adapter>, purpose: string): PromptEmbedder | undefined {
+  const model = config.models.find((candidate) => candidate.id === config.cache.embedding_model);
   const adapter = model && adapters.get(model.backend);
-  if (!model || !adapter?.embed || adapter.location !== 'local' || !model.capabilities.includes('embed')) {
-    logger.warn({ model: modelId }, 'cache.embedding_model is not a local embedding model: the cache answers exact repeats only');
-    return undefined;
-  }
+  if (!model || !adapter?.embed || adapter.location !== 'local' || !model.capabilities.includes('embed')) return undefined;
   const upstream = model.upstream_model ?? model.id;
   let calls = 0;
   return async (text, signal) => {
-    const result = await adapter.embed!({ model: upstream, input: { kind: 'text', values: [text] } }, { requestId: `cache-embed-${++calls}`, signal, timeoutMs: EMBED_TIMEOUT_MS });
+    const result = await adapter.embed!({ model: upstream, input: { kind: 'text', values: [text] } }, { requestId: `${purpose}-${++calls}`, signal, timeoutMs: EMBED_TIMEOUT_MS });
     const vector = result.vectors[0];
     if (!vector) throw new Error(`${model.backend} returned no vector`);
     return Float32Array.from(vector);

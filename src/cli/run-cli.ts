@@ -4,6 +4,7 @@ import { CliError, parseCommandArgs, UsageError, type CommandContext } from './c
 import { LIST_USAGE, runModelsList } from './models-list.js';
 import { PULL_USAGE, runModelsPull } from './models-pull.js';
 import { runModelsVerify, VERIFY_USAGE } from './models-verify.js';
+import { REPORT_USAGE, runReport } from './report-command.js';
 
 export const USAGE = `usage: sluice <command> [options]
 
@@ -13,6 +14,7 @@ commands:
   models pull <repo> [files...]  download from a Hugging Face-style hub into $SLUICE_MODELS_DIR
   models verify [--json]         re-hash pulled and fetched model files
   hash-key <key|->               sha256 of a virtual key, for auth.keys[].key_sha256
+  report [--period] [--format]   savings and the targets for this day, week or month
 
 Run "sluice <command> --help" for a command's options.`;
 
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   'models pull': { usage: PULL_USAGE, run: runModelsPull },
   'models verify': { usage: VERIFY_USAGE, run: runModelsVerify },
   'hash-key': { usage: HASH_KEY_USAGE, run: runHashKey },
+  report: { usage: REPORT_USAGE, run: runReport },
 };
 
 /**

@@ -84,10 +84,45 @@ export class SluiceMetrics {
     registers: [this.registry],
   });
 
+  readonly feedback = new Counter({
+    name: 'sluice_feedback_total',
+    help: 'Ratings stored through POST /v1/feedback, by kind (up, down, or score for a 0..1 number).',
+    labelNames: ['rating'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shadowSamples = new Counter({
+    name: 'sluice_shadow_samples_total',
+    help: 'Local answers drawn for shadow sampling, by outcome (labelled, skipped_budget, skipped_not_allowed, skipped_busy, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shadowCostUsd = new Counter({
+    name: 'sluice_shadow_cost_usd_total',
+    help: 'Spend on shadow calls to the premium model, in US dollars (also counted in sluice_cost_usd_total and the budget).',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
   readonly logRows = new Counter({
     name: 'sluice_inference_log_rows_total',
     help: 'Inference log rows, by outcome (appended, flushed, spilled).',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly driftScore = new Gauge({
+    name: 'sluice_drift_score',
+    help: 'Latest drift score per signal, recent window against baseline: KS distance (quality, latency), |z| (escalation_rate, error_rate), PSI (tier_mix, prompt_clusters), cosine distance (prompt_centroid).',
+    labelNames: ['signal'] as const,
+    registers: [this.registry],
+  });
+
+  readonly driftAlerts = new Counter({
+    name: 'sluice_drift_alerts_total',
+    help: 'Drift alerts raised, by signal: counted when a signal turns from stable to drifted.',
+    labelNames: ['signal'] as const,
     registers: [this.registry],
   });
 

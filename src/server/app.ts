@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { SluiceError } from '../../adapters/spec/index.js';
+import { SluiceError, type ChatRequest } from '../../adapters/spec/index.js';
+import type { Tenant } from '../auth/tenant.js';
 import type { InferenceLog } from '../store/inference-log.js';
+import type { FeedbackStore } from '../store/feedback-store.js';
 import type { KeyStore } from '../auth/key-store.js';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { SluiceMetrics } from '../metrics/metrics.js';
@@ -18,15 +20,17 @@ import { toErrorResponse } from './error-response.js';
 import { jsonBody } from './json-body.js';
 import { fromRequestFault } from './request-fault.js';
 import type { ResponseCache } from '../cache/response-cache.js';
+import type { SavingsReports } from '../learning/savings-report.js';
 import { openApiDocument } from './openapi.js';
 import { passthroughProxy, type PassthroughTarget } from './passthrough.js';
 import type { RequestState } from './request-context.js';
 import { stateOf } from './request-context.js';
 import { chatCompletionsRoute } from './routes/chat-route.js';
 import { embeddingsRoute } from './routes/embeddings-route.js';
+import { feedbackRoute } from './routes/feedback-route.js';
 import { getModelRoute, listModelsRoute } from './routes/models-route.js';
 import { healthRoute, metricsRoute, readyRoute, type Readiness } from './routes/ops-routes.js';
-import { renderOutcome } from './request-outcome.js';
+import { renderOutcome, type OutcomeSinks } from './request-outcome.js';
 import { transcriptionsRoute } from './routes/transcriptions-route.js';
 import { vectorSearchRoute } from './routes/vector-search-route.js';
 
@@ -43,13 +47,17 @@ export interface AppDependencies {
   passthrough?: PassthroughTarget;
   limits: { jsonBytes: number; uploadBytes: number; jsonMaxDepth: number; jsonMaxObjectKeys: number };
   inferenceLog?: InferenceLog;
+  /** Ratings for POST /v1/feedback; without it the route answers 503. */
+  feedback?: FeedbackStore;
   /** The vector store's pipeline (`x-sluice-store`, /v1/vector/search); without it both answer 503. */
   vectors?: VectorPipeline;
   rateLimiter: RateLimiter;
   /** The response cache, for the admin purge; none when `cache.enabled` is false. */
   responses?: ResponseCache;
-  /** Sees every finished chat request's record (the rollout ramp); none when the ramp is off. */
-  onChatRecord?(record: RequestRecord): void;
+  /** GET /admin/report; none when the store has no SQL database. */
+  reports?: SavingsReports;
+  /** Sees every finished chat request's record and what it asked (the rollout ramp, shadow sampling); none when both are off. */
+  onChatRecord?(record: RequestRecord, seen: ChatRecordContext): void;
 }
 
 export function createApp(deps: AppDependencies): express.Express {
@@ -66,7 +74,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.get('/openapi.json', (_request, response) => {
     response.json(openApiDocument());
   });
-  app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey, deps.responses));
+  app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey, deps.responses, deps.reports));
 
   const v1 = express.Router();
   v1.use(authMiddleware(deps.keys, deps.rateLimiter));
@@ -75,6 +83,7 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.post('/chat/completions', json, chatCompletionsRoute(deps.chat, deps.metrics));
   v1.post('/embeddings', json, embeddingsRoute(deps.embeddings, deps.vectors));
   v1.post('/vector/search', json, vectorSearchRoute(deps.vectors));
+  v1.post('/feedback', json, feedbackRoute(deps.feedback, deps.metrics));
   v1.post('/audio/transcriptions', transcriptionsRoute(deps.transcriptions, deps.limits.uploadBytes));
   v1.use(passthroughProxy(deps.passthrough));
   app.use('/v1', v1);
@@ -102,12 +111,24 @@ function trackRequest(deps: AppDependencies) {
       if (!isComplete) state.abort.abort(new SluiceError('client-closed', 'the client closed the connection'));
       const exchange = { status: isComplete ? response.statusCode : 499, latencyMs: performance.now() - state.startedAt, isComplete };
       // A stream the client abandoned is still settling (the relay's finally): its record follows.
-      const render = (record?: RequestRecord) => renderOutcome(deps, request, state, exchange, record);
+      const render = (record?: RequestRecord) => renderOutcome(withChatContext(deps, request, state), request, state, exchange, record);
       if (state.record) void state.record.then(render);
       else render();
     });
     next();
   };
+}
+
+/** What a chat record's observers get besides the record: the request as validated (its strict schema keeps it as sent) and its caller. */
+export interface ChatRecordContext {
+  request: ChatRequest;
+  tenant?: Tenant;
+}
+
+function withChatContext(deps: AppDependencies, request: Request, state: RequestState): OutcomeSinks {
+  const observe = deps.onChatRecord;
+  if (!observe) return deps as OutcomeSinks;
+  return { ...deps, onChatRecord: (record) => observe(record, { request: request.body as ChatRequest, tenant: state.tenant }) };
 }
 
 function endpointOf(path: string): string {
@@ -116,6 +137,7 @@ function endpointOf(path: string): string {
   if (path.startsWith('/v1/audio/transcriptions')) return 'transcriptions';
   if (path.startsWith('/v1/models')) return 'models';
   if (path.startsWith('/v1/vector/search')) return 'vector_search';
+  if (path.startsWith('/v1/feedback')) return 'feedback';
   if (path.startsWith('/v1/')) return 'passthrough';
   return 'other';
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { chatRequestSchema } from './chat-request-schema.js';
-import { embeddingRequestSchema, transcriptionFieldsSchema } from './other-request-schemas.js';
+import { embeddingRequestSchema, feedbackRequestSchema, transcriptionFieldsSchema } from './other-request-schemas.js';
 import { vectorSearchRequestSchema } from './routes/vector-search-route.js';
 
 const errorBody = {
@@ -50,6 +50,14 @@ export function openApiDocument(): object {
           description: "Exactly one of 'query' (embedded with 'model', by default the first local embedding model) and 'vector' (384 numbers); 'filter' keeps rows whose metadata contains it. Results are ordered by score = 1 - cosine distance.",
           requestBody: jsonBody(vectorSearchRequestSchema),
           responses: { 200: { description: "list of vector_search_result: id, content, model, metadata, score" }, 503: { description: 'no vector store configured' }, ...errors },
+        },
+      },
+      '/v1/feedback': {
+        post: {
+          summary: 'Rate an answer',
+          description: "Exactly one of 'score' (0..1) and 'thumbs' (up = 1, down = 0) for a request made with the same API key, by its x-sluice-request-id; rating it again replaces the rating. 404 for a request this key did not make.",
+          requestBody: jsonBody(feedbackRequestSchema),
+          responses: { 200: { description: 'feedback: request_id, score, created_at (Unix seconds)' }, ...errors },
         },
       },
       '/v1/audio/transcriptions': {

@@ -45,3 +45,17 @@ export const transcriptionFieldsSchema = z.strictObject({
   chunking_strategy: z.string().optional(),
   'include[]': z.union([z.string(), z.array(z.string())]).optional(),
 });
+
+/** Longest feedback comment accepted, in characters. */
+export const MAX_FEEDBACK_COMMENT_CHARS = 4000;
+
+/** `POST /v1/feedback`: exactly one of `score` and `thumbs` (checked by the route, which names the field). */
+export const feedbackRequestSchema = z.strictObject({
+  request_id: z
+    .string()
+    .regex(/^req_[A-Za-z0-9]{1,64}$/, 'must be a request id as sent in x-sluice-request-id, like "req_3f2a…"')
+    .describe('The x-sluice-request-id of the answer being rated.'),
+  score: z.number().min(0).max(1).optional().describe('0 (bad) .. 1 (good).'),
+  thumbs: z.enum(['up', 'down']).optional().describe('up = score 1, down = score 0.'),
+  comment: z.string().max(MAX_FEEDBACK_COMMENT_CHARS).optional(),
+});

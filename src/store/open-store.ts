@@ -1,6 +1,15 @@
 import { join } from 'node:path';
 import { BatchedInferenceLog, type BatchedInferenceLogOptions } from './batched-inference-log.js';
 import { SqlEmbeddingStore, type EmbeddingStore } from './embedding-store.js';
+import {
+  LoggedFeedbackStore,
+  sqlRecordFeedback,
+  SqlShadowLabelStore,
+  supabaseRecordFeedback,
+  SupabaseShadowLabelStore,
+  type FeedbackStore,
+  type ShadowLabelStore,
+} from './feedback-store.js';
 import type { InferenceLog } from './inference-log.js';
 import { openPgliteDatabase } from './pglite-store.js';
 import { openPgliteThreadDatabase } from './pglite-thread.js';
@@ -29,6 +38,10 @@ export interface SluiceStore<Database extends SqlDatabase | undefined = SqlDatab
   readonly database: Database;
   readonly inferenceLog: InferenceLog;
   readonly embeddings: EmbeddingStore;
+  /** Ratings from POST /v1/feedback (migration 005), checked against the inference log. */
+  readonly feedback: FeedbackStore;
+  /** Local answers compared with a premium model's (learning.shadow), migration 005. */
+  readonly shadowLabels: ShadowLabelStore;
   /** Flushes the log (what the database refuses is spilled), then closes the database, if any. */
   close(): Promise<void>;
 }
@@ -48,6 +61,8 @@ export async function openStore(options: StoreOptions): Promise<SluiceStore<SqlD
       database: undefined,
       inferenceLog,
       embeddings: new SupabaseEmbeddingStore(client),
+      feedback: new LoggedFeedbackStore(supabaseRecordFeedback(client), inferenceLog, options.inferenceLog?.textMode),
+      shadowLabels: new SupabaseShadowLabelStore(client),
       async close() {
         await inferenceLog.close();
         await client.removeAllChannels();
@@ -67,6 +82,8 @@ export async function openStore(options: StoreOptions): Promise<SluiceStore<SqlD
     database,
     inferenceLog,
     embeddings: new SqlEmbeddingStore(database),
+    feedback: new LoggedFeedbackStore(sqlRecordFeedback(database), inferenceLog, options.inferenceLog?.textMode),
+    shadowLabels: new SqlShadowLabelStore(database),
     async close() {
       await inferenceLog.close();
       await database.close();

@@ -5,7 +5,10 @@ import { KeyRequestError, type KeyStore } from '../../auth/key-store.js';
 import type { PurgeFilter } from '../../cache/cache-store.js';
 import type { ResponseCache } from '../../cache/response-cache.js';
 import { passthroughGrant } from '../../config/schema.js';
+import { renderReport, REPORT_CONTENT_TYPES, REPORT_FORMATS } from '../../learning/report-format.js';
+import { REPORT_PERIODS, type SavingsReports } from '../../learning/savings-report.js';
 import { bearerToken } from '../auth-middleware.js';
+import { toErrorResponse } from '../error-response.js';
 import { validate } from '../validate.js';
 
 const createKeySchema = z.strictObject({
@@ -26,8 +29,16 @@ const purgeQuery = z.strictObject({
   id: z.string().min(1).optional(),
 });
 
-/** Key management and the cache's purge, guarded by SLUICE_MASTER_KEY; without a master key the admin API is off. */
-export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: ResponseCache): express.Router {
+const reportQuery = z.strictObject({
+  period: z.enum(REPORT_PERIODS).default('month'),
+  format: z.enum(REPORT_FORMATS).default('json'),
+});
+
+/**
+ * Key management, the cache's purge and the savings report, guarded by SLUICE_MASTER_KEY; without a
+ * master key the admin API is off. `reports` is undefined when the log has no SQL database.
+ */
+export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: ResponseCache, reports?: SavingsReports): express.Router {
   const router = express.Router();
   router.use((request: Request, _response: Response, next) => {
     if (!hasMasterKey) throw new SluiceError('not-found', 'the admin API is disabled: set SLUICE_MASTER_KEY');
@@ -60,6 +71,20 @@ export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: R
     if (query.tenant && query.id) throw new SluiceError('invalid-request', 'purge by tenant or by id, not both', { param: 'id' });
     const filter: PurgeFilter = query.id ? { id: query.id } : query.tenant ? { tenantId: query.tenant } : { all: true };
     response.json({ object: 'cache.purge', purged: await responses.purge(filter), ...filter });
+  });
+  // GET /admin/report?period=day|week|month&format=json|text|md|html: `sluice report --url` asks here.
+  router.get('/report', async (request, response) => {
+    const query = validate(reportQuery, request.query);
+    if (!reports) {
+      const why = 'the savings report reads the inference log with SQL, and this store (supabase-js) has none: set DATABASE_URL to the database connection string';
+      const answer = toErrorResponse(new SluiceError('not-found', why, { code: 'report_unavailable' }));
+      response.status(501).set(answer.headers).json(answer.body);
+      return;
+    }
+    const report = await reports(query.period);
+    // The HTML page is self-contained: it may load nothing and run nothing.
+    if (query.format === 'html') response.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
+    response.type(REPORT_CONTENT_TYPES[query.format]).send(renderReport(report, query.format));
   });
   return router;
 }
