@@ -10,6 +10,7 @@ import { openPostgresDatabase } from '../src/store/postgres-store.js';
 import type { SqlDatabase } from '../src/store/sql-database.js';
 import { SqlRowSink } from '../src/store/sql-row-sink.js';
 import { findPostgresBin, startPostgresServer } from '../test/support/postgres-server.js';
+import { benchRow } from './bench-rows.js';
 
 const ROWS = { 1: 2_000, 100: 20_000 } as const;
 
@@ -25,19 +26,7 @@ async function measure(database: SqlDatabase, batchMaxRows: 1 | 100, directory: 
   const rows = ROWS[batchMaxRows];
   const started = performance.now();
   for (let index = 0; index < rows; index += 1) {
-    log.append({
-      requestId: `bench-${index}`,
-      modelId: 'local-qwen',
-      inputText: 'What is the capital of France? '.repeat(4),
-      output: 'Paris is the capital of France. '.repeat(8),
-      costUsd: 0.000123,
-      latencyMs: 250,
-      promptTokens: 30,
-      completionTokens: 64,
-      tier: 'simple',
-      route: 'local',
-      cacheStatus: 'miss',
-    });
+    log.append(benchRow(`bench-${index}`));
   }
   await log.close();
   const seconds = (performance.now() - started) / 1000;

@@ -23,6 +23,7 @@ import { openPgliteDatabase } from '../src/store/pglite-store.js';
 import { openPgliteThreadDatabase } from '../src/store/pglite-thread.js';
 import type { SqlDatabase } from '../src/store/sql-database.js';
 import { SqlRowSink } from '../src/store/sql-row-sink.js';
+import { benchRow } from './bench-rows.js';
 
 const { values: args } = parseArgs({
   options: { rows: { type: 'string', default: '20000' }, rate: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '3' } },
@@ -50,20 +51,7 @@ interface Backend {
   reset(expected: number): Promise<void>;
 }
 
-const row = (round: string, index: number): InferenceRow => ({
-  requestId: `${round}-${index}`,
-  modelId: 'local-qwen',
-  inputText: 'What is the capital of France? '.repeat(4),
-  output: 'Paris is the capital of France. '.repeat(8),
-  costUsd: 0.000123,
-  latencyMs: 250,
-  promptTokens: 30,
-  completionTokens: 64,
-  tier: 'simple',
-  route: 'local',
-  cacheStatus: 'miss',
-  createdAt: new Date(),
-});
+const row = (round: string, index: number): InferenceRow => ({ ...benchRow(`${round}-${index}`), createdAt: new Date() });
 
 function openLog(backend: Backend, spillPath: string): Promise<BatchedInferenceLog> {
   // The shipped batching (100 rows, 1 s) would leave the paced phase waiting on the timer: 100 ms.

@@ -5,20 +5,12 @@
  * the vendor's answer is served, both attempts logged; the same cut answer when the caller asked
  * for that cap is what was asked for, and is served as it is. Only the vendor is a loopback fake.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import OpenAI from 'openai';
-import { pino } from 'pino';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { buildGateway, type Gateway } from '../../src/gateway.js';
-import { openStore, type SluiceStore } from '../../src/store/open-store.js';
+import type { Gateway } from '../../src/gateway.js';
+import type { SluiceStore } from '../../src/store/open-store.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
-
-const MODELS_DIR = resolve(process.env.SLUICE_MODELS_DIR ?? 'models');
-const SMOLLM = 'chat/smollm2-135m-instruct-q4_1.gguf';
-const LOCAL = 'smollm2-135m-instruct';
+import { LOCAL, startLocalModelGateway } from '../support/local-model-gateway.js';
 
 let vendor: FakeOpenAI;
 let gateway: Gateway;
@@ -26,29 +18,18 @@ let store: SluiceStore;
 let client: OpenAI;
 
 beforeAll(async () => {
-  if (!existsSync(join(MODELS_DIR, SMOLLM))) throw new Error(`no ${SMOLLM} under ${MODELS_DIR}: run make setup`);
   vendor = await startFakeOpenAI();
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-escalation-'));
-  store = await openStore({ dataDir, inferenceLog: { flushIntervalMs: 20 } });
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
-    paths: { models_dir: MODELS_DIR, data_dir: dataDir },
-    backends: {
-      openai: { type: 'openai', base_url: vendor.url, api_key: vendor.apiKey },
-      // Four tokens at most: any answer of a sentence is cut off (`finish_reason: length`).
-      local: { type: 'llama-cpp', requires_key: false, options: { model: SMOLLM, parallel: 1, context_size: 1024, default_max_tokens: 4 } },
-    },
-    models: [
-      { id: 'gpt-4o-mini', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 0.15, output_per_1m: 0.6 } },
-      { id: LOCAL, backend: 'local', capabilities: ['chat', 'stream'] },
-    ],
-    routing: { tiers: { simple: [LOCAL, 'gpt-4o-mini'], medium: [LOCAL, 'gpt-4o-mini'], high: [LOCAL, 'gpt-4o-mini'], creative: [LOCAL, 'gpt-4o-mini'], brand: [LOCAL, 'gpt-4o-mini'] } },
-    cache: { enabled: false },
+  const started = await startLocalModelGateway({
+    vendor,
+    vendorModels: [{ id: 'gpt-4o-mini', capabilities: ['chat', 'stream'], price: { input_per_1m: 0.15, output_per_1m: 0.6 } }],
+    // Four tokens at most: any answer of a sentence is cut off (`finish_reason: length`).
+    localOptions: { default_max_tokens: 4 },
+    config: { routing: { tiers: { simple: [LOCAL, 'gpt-4o-mini'], medium: [LOCAL, 'gpt-4o-mini'], high: [LOCAL, 'gpt-4o-mini'], creative: [LOCAL, 'gpt-4o-mini'], brand: [LOCAL, 'gpt-4o-mini'] } } },
+    withStore: true,
+    dataDirPrefix: 'sluice-escalation-',
   });
-  gateway = buildGateway(config, pino({ level: 'silent' }), undefined, { inferenceLog: store.inferenceLog, store });
-  await gateway.ready;
-  const server = await gateway.listen(0, '127.0.0.1');
-  client = new OpenAI({ baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
+  ({ gateway, client } = started);
+  store = started.store!;
 }, 180_000);
 
 afterAll(async () => {

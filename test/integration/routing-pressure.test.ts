@@ -5,54 +5,36 @@
  * (routing.max_local_wait_ms). Real SmolLM2 weights, the real in-process ledger, a fake OpenAI
  * server as the only vendor.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import OpenAI from 'openai';
-import { pino } from 'pino';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { buildGateway, type Gateway } from '../../src/gateway.js';
+import type { Gateway } from '../../src/gateway.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
-
-const MODELS_DIR = resolve(process.env.SLUICE_MODELS_DIR ?? 'models');
-const SMOLLM = 'chat/smollm2-135m-instruct-q4_1.gguf';
+import { LOCAL, startLocalModelGateway } from '../support/local-model-gateway.js';
 
 let vendor: FakeOpenAI;
 const gateways: Gateway[] = [];
 let client: OpenAI;
 
 async function start(overrides: { routing: Record<string, unknown>; budget: Record<string, unknown> }): Promise<OpenAI> {
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
-    paths: { models_dir: MODELS_DIR, data_dir: mkdtempSync(join(tmpdir(), 'sluice-budget-shift-')) },
-    backends: {
-      openai: { type: 'openai', base_url: vendor.url, api_key: vendor.apiKey },
-      local: { type: 'llama-cpp', requires_key: false, options: { model: SMOLLM, parallel: 1, context_size: 1024 } },
-    },
-    models: [
-      { id: 'gpt-4o', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 2.5, output_per_1m: 10 } },
-      { id: 'gpt-4o-mini', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 0.15, output_per_1m: 0.6 } },
-      { id: 'smollm2-135m-instruct', backend: 'local', capabilities: ['chat', 'stream'] },
+  const started = await startLocalModelGateway({
+    vendor,
+    vendorModels: [
+      { id: 'gpt-4o', capabilities: ['chat', 'stream'], price: { input_per_1m: 2.5, output_per_1m: 10 } },
+      { id: 'gpt-4o-mini', capabilities: ['chat', 'stream'], price: { input_per_1m: 0.15, output_per_1m: 0.6 } },
     ],
-    routing: { classifier: 'rules', ...overrides.routing },
-    budget: overrides.budget,
-    cache: { enabled: false },
+    config: { routing: { classifier: 'rules', ...overrides.routing }, budget: overrides.budget },
+    dataDirPrefix: 'sluice-routing-pressure-',
   });
-  const gateway = buildGateway(config, pino({ level: 'silent' }));
-  gateways.push(gateway);
-  await gateway.ready;
-  const server = await gateway.listen(0, '127.0.0.1');
-  return new OpenAI({ baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  gateways.push(started.gateway);
+  return started.client;
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(MODELS_DIR, SMOLLM))) throw new Error(`no ${SMOLLM} under ${MODELS_DIR}: run make setup`);
   vendor = await startFakeOpenAI();
   client = await start({
     // Every tier goes to the vendors first; the local model is in the plan only for creative work.
-    routing: { tiers: { simple: ['gpt-4o', 'gpt-4o-mini'], medium: ['gpt-4o', 'gpt-4o-mini'], high: ['gpt-4o', 'gpt-4o-mini'], creative: ['smollm2-135m-instruct'], brand: ['gpt-4o'] } },
+    routing: { tiers: { simple: ['gpt-4o', 'gpt-4o-mini'], medium: ['gpt-4o', 'gpt-4o-mini'], high: ['gpt-4o', 'gpt-4o-mini'], creative: [LOCAL], brand: ['gpt-4o'] } },
     budget: { monthly_usd: 0.002, shift_at: 0.5, soft_thresholds: [0.5] },
   });
 });
@@ -79,7 +61,7 @@ describe('budget shift', () => {
       await sleep(20);
     }
     expect(shifted, 'no request went local as spend crossed half the cap').toBeDefined();
-    expect(shifted!.response.headers.get('x-sluice-model')).toBe('smollm2-135m-instruct');
+    expect(shifted!.response.headers.get('x-sluice-model')).toBe(LOCAL);
     expect(shifted!.response.headers.get('x-sluice-route-reason')).toMatch(/;budget:0\.\d\d$/);
     expect(shifted!.data.choices[0].message.content?.length).toBeGreaterThan(0);
 
@@ -95,7 +77,7 @@ describe('budget shift', () => {
 describe('a long local line', () => {
   it('sends routed requests to the vendor while the local model is busy, and back to it once it is free', async () => {
     const busy = await start({
-      routing: { tiers: { simple: ['smollm2-135m-instruct', 'gpt-4o-mini'] }, max_local_wait_ms: 0 },
+      routing: { tiers: { simple: [LOCAL, 'gpt-4o-mini'] }, max_local_wait_ms: 0 },
       budget: { monthly_usd: 100 },
     });
     const story = { ...ask, messages: [{ role: 'user' as const, content: 'Write a story about a lighthouse.' }], max_tokens: 24 };

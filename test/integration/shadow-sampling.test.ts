@@ -5,20 +5,12 @@
  * the premium call charged to the budget. With a shadow cap too small for one call, nothing is
  * sent and nothing is charged.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import OpenAI from 'openai';
-import { pino } from 'pino';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { buildGateway, type Gateway } from '../../src/gateway.js';
-import { openStore, type SluiceStore } from '../../src/store/open-store.js';
+import type { Gateway } from '../../src/gateway.js';
+import type { SluiceStore } from '../../src/store/open-store.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
-
-const MODELS_DIR = resolve(process.env.SLUICE_MODELS_DIR ?? 'models');
-const SMOLLM = 'chat/smollm2-135m-instruct-q4_1.gguf';
-const LOCAL = 'smollm2-135m-instruct';
+import { LOCAL, startLocalModelGateway } from '../support/local-model-gateway.js';
 
 interface Running {
   gateway: Gateway;
@@ -29,31 +21,16 @@ interface Running {
 }
 
 async function start(shadow: Record<string, unknown>): Promise<Running> {
-  if (!existsSync(join(MODELS_DIR, SMOLLM))) throw new Error(`no ${SMOLLM} under ${MODELS_DIR}: run make setup`);
   const vendor = await startFakeOpenAI();
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-shadow-'));
-  const store = await openStore({ dataDir, inferenceLog: { flushIntervalMs: 20 } });
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0, log_level: 'silent' },
-    paths: { models_dir: MODELS_DIR, data_dir: dataDir },
-    backends: {
-      openai: { type: 'openai', base_url: vendor.url, api_key: vendor.apiKey },
-      local: { type: 'llama-cpp', requires_key: false, options: { model: SMOLLM, parallel: 1, context_size: 1024, default_max_tokens: 24 } },
-    },
-    models: [
-      { id: 'gpt-4o', backend: 'openai', capabilities: ['chat', 'stream'], price: { input_per_1m: 2.5, output_per_1m: 10 } },
-      { id: LOCAL, backend: 'local', capabilities: ['chat', 'stream'] },
-    ],
-    cache: { enabled: false },
-    targets: { baseline_model: 'gpt-4o' },
-    learning: { shadow: { enabled: true, sample_rate: 1, ...shadow } },
+  const started = await startLocalModelGateway({
+    vendor,
+    vendorModels: [{ id: 'gpt-4o', capabilities: ['chat', 'stream'], price: { input_per_1m: 2.5, output_per_1m: 10 } }],
+    localOptions: { default_max_tokens: 24 },
+    config: { targets: { baseline_model: 'gpt-4o' }, learning: { shadow: { enabled: true, sample_rate: 1, ...shadow } } },
+    withStore: true,
+    dataDirPrefix: 'sluice-shadow-',
   });
-  const gateway = buildGateway(config, pino({ level: 'silent' }), undefined, { inferenceLog: store.inferenceLog, store });
-  await gateway.ready;
-  const server = await gateway.listen(0, '127.0.0.1');
-  const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const client = new OpenAI({ baseURL: `${origin}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
-  return { gateway, store, vendor, client, origin };
+  return { ...started, store: started.store!, vendor };
 }
 
 async function stop(running: Running | undefined): Promise<void> {
