@@ -34,6 +34,7 @@ import { RoutingPolicy } from './routing/routing-policy.js';
 import { RolloutRamp } from './routing/rollout-ramp.js';
 import { RoutingState } from './routing/routing-state.js';
 import { DriftMonitor, driftPromptEmbedder } from './learning/drift-monitor.js';
+import { startOptimizer } from './learning/optimizer-job.js';
 
 export interface Gateway {
   app: ReturnType<typeof createApp>;
@@ -41,6 +42,8 @@ export interface Gateway {
   metrics: SluiceMetrics;
   /** Drift detection (learning.drift); none when it is off. */
   drift?: DriftMonitor;
+  /** The live routing settings (local share, escalation thresholds). */
+  routing: RoutingState;
   /** Resolves when every adapter reports ready. */
   ready: Promise<void>;
   listen(port?: number, host?: string): Promise<Server>;
@@ -119,6 +122,8 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     escalationThresholds: { simple: config.routing.escalation_threshold, medium: config.routing.escalation_threshold, high: config.routing.escalation_threshold, creative: config.routing.escalation_threshold, brand: config.routing.escalation_threshold },
   });
   routing.onChange((change) => logger.info({ ...change }, 'routing setting changed'));
+  // The applied optimizer proposal first, so the ramp starts from its local_share.
+  const optimizer = startOptimizer(config, routing, logger, parts.store?.database);
   const ramp = config.routing.ramp.enabled ? new RolloutRamp(routing, config.routing.ramp) : undefined;
   // With the ramp on, it alone moves local_share (it already steps down on failing local answers);
   // two controllers on one setting would undo each other. Drift then only alerts.
@@ -238,6 +243,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     adapters,
     metrics,
     drift,
+    routing,
     ready,
     listen(port = config.server.port, host = config.server.host) {
       const { headers_timeout_ms: headersTimeoutMs, request_timeout_ms: requestTimeoutMs } = config.server;
@@ -269,6 +275,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
       }
       await shadow?.close(); // its calls use the adapters and the store, closed below
       await drift?.stop();
+      optimizer?.stop();
       await responses?.close();
       await Promise.all([...adapters.values()].map((adapter) => adapter.close()));
       // Only now, with every request finished: flush the log into the database, then close it.

@@ -4,6 +4,7 @@ import { CliError, parseCommandArgs, UsageError, type CommandContext } from './c
 import { LIST_USAGE, runModelsList } from './models-list.js';
 import { PULL_USAGE, runModelsPull } from './models-pull.js';
 import { runModelsVerify, VERIFY_USAGE } from './models-verify.js';
+import { OPTIMIZE_USAGE, runOptimize } from './optimize-command.js';
 import { REPORT_USAGE, runReport } from './report-command.js';
 
 export const USAGE = `usage: sluice <command> [options]
@@ -15,6 +16,7 @@ commands:
   models verify [--json]         re-hash pulled and fetched model files
   hash-key <key|->               sha256 of a virtual key, for auth.keys[].key_sha256
   report [--period] [--format]   savings and the targets for this day, week or month
+  optimize [--dry-run|--apply|--rollback|--list]  re-fit thresholds and local_share to the labels
 
 Run "sluice <command> --help" for a command's options.`;
 
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   'models verify': { usage: VERIFY_USAGE, run: runModelsVerify },
   'hash-key': { usage: HASH_KEY_USAGE, run: runHashKey },
   report: { usage: REPORT_USAGE, run: runReport },
+  optimize: { usage: OPTIMIZE_USAGE, run: runOptimize },
 };
 
 /**

@@ -281,6 +281,33 @@ export const configSchema = z
             local_share_step: z.number().gt(0).max(1).default(0.1),
           })
           .prefault({}),
+        /**
+         * The optimizer (src/learning/optimizer.ts, `sluice optimize`): re-fits each tier's
+         * escalation threshold and local_share to the labels of the last `window_days` and writes a
+         * versioned proposal; with `auto_apply` the gateway also runs it on `schedule` (cron) and
+         * applies what it proposes. The gateway applies the last applied proposal at start.
+         */
+        optimizer: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            auto_apply: z.boolean().default(false),
+            schedule: z.string().default('0 3 * * 1'),
+            window_days: z.number().positive().default(7),
+            /** A tier's threshold is fitted only with at least this many labels. */
+            min_labels: z.number().int().positive().default(30),
+            /** A shadow label is good when the local and premium answers agree at least this much. */
+            agreement_good: z.number().min(0).max(1).default(0.5),
+            /** The quality an escalated (vendor) answer is assumed to have. */
+            vendor_quality: z.number().min(0).max(1).default(0.9),
+            local_share_bounds: z
+              .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+              .default([0.5, 1])
+              .refine(([min, max]) => min <= max, { message: 'min must not exceed max' }),
+            local_share_step: z.number().gt(0).max(1).default(0.1),
+            /** local_share goes up only when the labelled local answers beat targets.quality by this much. */
+            quality_margin: z.number().min(0).max(1).default(0.05),
+          })
+          .prefault({}),
       })
       .prefault({}),
     storage: z

@@ -39,7 +39,7 @@ describe('the sluice command line', () => {
   });
 
   it.each([
-    [['nope'], 'sluice: unknown command "nope" (known: serve, models list, models pull, models verify, hash-key, report; see: sluice --help)\n'],
+    [['nope'], 'sluice: unknown command "nope" (known: serve, models list, models pull, models verify, hash-key, report, optimize; see: sluice --help)\n'],
     [['models'], 'sluice: unknown command "models" (known: models list, models pull, models verify; see: sluice --help)\n'],
     [['models', 'push'], 'sluice: unknown command "models push" (known: models list, models pull, models verify; see: sluice --help)\n'],
     [['hash-key'], 'sluice: hash-key: give exactly one key (or "-" to read it from stdin) (see: sluice hash-key --help)\n'],
