@@ -131,12 +131,13 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     ? new DriftMonitor({ settings: config.learning.drift, qualityTarget: config.targets.quality, logger, metrics, routing: ramp ? undefined : routing, embed: driftPromptEmbedder(config, adapters) })
     : undefined;
   drift?.start();
+  // One scorer judges local answers on the request path and shadow pairs off it.
+  const scorer = createAnswerScorer();
   const shadow = shadowSamplerFor(config, {
     catalog,
     backends,
-    guard: budget.guard,
-    globalScopes: () => budgetStep.globalScopes(),
-    scorer: createAnswerScorer(),
+    budget: budgetStep,
+    scorer,
     labels: parts.store?.shadowLabels,
     metrics,
     onError: (error, requestId) => logger.warn({ requestId, err: (error as Error).message }, 'shadow sample failed'),
@@ -191,7 +192,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     keys,
     hasMasterKey: Boolean(config.auth.master_key),
     catalog,
-    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer: createAnswerScorer(), cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
+    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer, cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
     responses,
     reports: liveSavingsReports(parts.store?.database, config, parts.inferenceLog && (() => parts.inferenceLog!.flush())),
     onChatRecord:

@@ -1,12 +1,11 @@
-import type { ChatCompletion, ChatRequest } from '../../adapters/spec/index.js';
+import { SluiceError, type ChatCompletion, type ChatRequest } from '../../adapters/spec/index.js';
 import { mayUseModel, type Tenant } from '../auth/tenant.js';
-import type { BudgetGuard, ScopeCap } from '../budget/budget-guard.js';
-import { chatCostUsd, maxChatCostUsd } from '../budget/price-table.js';
-import { promptTokenUpperBound } from '../budget/token-bound.js';
+import { chatCostUsd } from '../budget/price-table.js';
 import type { Config, ModelConfig } from '../config/schema.js';
 import type { SluiceMetrics } from '../metrics/metrics.js';
 import type { Attempt, RequestRecord } from '../pipeline/attempt.js';
 import type { Backends } from '../pipeline/backends.js';
+import { underHold, type BudgetStep, type Hold } from '../pipeline/budget-step.js';
 import { outputTextOf } from '../pipeline/chunk-assembly.js';
 import { estimateUsage } from '../pipeline/usage-estimate.js';
 import { tokensOf } from '../quality/answer-view.js';
@@ -15,10 +14,11 @@ import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { ShadowLabelStore } from '../store/feedback-store.js';
 
 /**
- * The budget scope of shadow calls: learning.shadow.max_monthly_usd is its cap, held atomically
- * with the organisation's caps, so shadow spend never passes either.
+ * Who shadow calls are charged to: learning.shadow.max_monthly_usd is its cap (the scope
+ * `tenant:sluice:shadow`), held atomically with the organisation's caps and the model's, so
+ * shadow spend never passes any of them.
  */
-export const SHADOW_SCOPE = 'tenant:sluice:shadow' as const;
+const SHADOW_CALLER = 'sluice:shadow';
 
 export interface ShadowSamplerOptions {
   sampleRate: number;
@@ -27,12 +27,8 @@ export interface ShadowSamplerOptions {
   maxMonthlyUsd: number;
   catalog: ModelCatalog;
   backends: Backends;
-  guard: BudgetGuard;
-  /** The organisation's caps (month, and week and day where configured). */
-  globalScopes: () => ScopeCap[];
-  /** The output cap a reservation assumes when the request sets none. */
-  defaultOutputTokens: number;
-  reservationTtlSeconds?: number;
+  /** Reserves and settles like a paid attempt: the organisation's caps, the shadow cap, the model's. */
+  budget: BudgetStep;
   scorer: QualityScorer;
   labels: ShadowLabelStore;
   metrics: SluiceMetrics;
@@ -94,20 +90,17 @@ export class ShadowSampler {
     const model = catalog.get(modelId);
     if (!model || !backends.isAvailable(model.backend) || (tenant && !mayUseModel(tenant, modelId))) return 'skipped_not_allowed';
     const shadowRequest: ChatRequest = { ...request, model: model.upstream_model ?? model.id, stream: false, stream_options: undefined, n: 1 };
-    const reservation = await this.reserve(model, shadowRequest, record.requestId);
-    if (!reservation) return 'skipped_budget';
+    const hold = await this.reserve(model, shadowRequest, record.requestId);
+    if (!hold) return 'skipped_budget';
     const candidate = { modelId: model.id, backendId: model.backend, upstreamModel: model.upstream_model ?? model.id };
-    let completion: ChatCompletion;
-    try {
-      const chat = backends.method(candidate, 'chat');
-      completion = await chat(shadowRequest, backends.callOptions(candidate, { requestId: `${record.requestId}_shadow`, signal: new AbortController().signal }));
-    } catch (error) {
-      await reservation.release();
-      throw error;
-    }
+    const chat = backends.method(candidate, 'chat');
+    let costUsd = 0;
+    const completion = await underHold(
+      hold,
+      () => chat(shadowRequest, backends.callOptions(candidate, { requestId: `${record.requestId}_shadow`, signal: new AbortController().signal })),
+      (answer: ChatCompletion) => (costUsd = (model.price && chatCostUsd(model.price, answer.usage ?? estimateUsage(shadowRequest.messages, outputTextOf(answer)))) ?? 0),
+    );
     const premiumText = outputTextOf(completion);
-    const costUsd = (model.price && chatCostUsd(model.price, completion.usage ?? estimateUsage(shadowRequest.messages, premiumText))) ?? 0;
-    await reservation.settle(costUsd);
     if (costUsd > 0) {
       this.options.metrics.shadowCostUsd.inc({ model: model.id }, costUsd);
       this.options.metrics.costUsd.inc({ route: 'shadow', model: model.id }, costUsd);
@@ -130,15 +123,16 @@ export class ShadowSampler {
     return 'labelled';
   }
 
-  /** Holds the most the call can cost in the shadow scope and every organisation cap, or undefined when it does not fit. */
-  private async reserve(model: ModelConfig, request: ChatRequest, requestId: string) {
-    if (!model.price) return { settle: async () => false, release: async () => false };
-    const outputTokens = request.max_completion_tokens ?? request.max_tokens ?? this.options.defaultOutputTokens;
-    const estimateUsd = maxChatCostUsd(model.price, promptTokenUpperBound(request), outputTokens);
-    const scopes: ScopeCap[] = [...this.options.globalScopes(), { scope: SHADOW_SCOPE, capUsd: this.options.maxMonthlyUsd }];
-    if (model.monthly_budget_usd !== undefined) scopes.push({ scope: `model:${model.id}`, capUsd: model.monthly_budget_usd });
-    const outcome = await this.options.guard.reserve(scopes, estimateUsd, { requestId: `${requestId}_shadow`, ttlSeconds: this.options.reservationTtlSeconds });
-    return outcome.ok ? outcome.reservation : undefined;
+  /** Holds the most the call can cost in the shadow scope and every cap over it, or undefined when it does not fit. */
+  private async reserve(model: ModelConfig, request: ChatRequest, requestId: string): Promise<Hold | undefined> {
+    const { budget, maxMonthlyUsd } = this.options;
+    const caller: Tenant = { id: SHADOW_CALLER, name: SHADOW_CALLER, monthlyBudgetUsd: maxMonthlyUsd };
+    try {
+      return await budget.reserve(caller, model, budget.maxChatCostUsd(model, request), `${requestId}_shadow`);
+    } catch (error) {
+      if (error instanceof SluiceError && error.kind === 'budget-exceeded') return undefined;
+      throw error;
+    }
   }
 }
 
@@ -169,7 +163,7 @@ export function wordOverlap(left: string, right: string): number {
 /** The sampler learning.shadow asks for; none when it is off, or when there is no store for its labels. */
 export function shadowSamplerFor(
   config: Config,
-  parts: Omit<ShadowSamplerOptions, 'sampleRate' | 'modelId' | 'maxMonthlyUsd' | 'defaultOutputTokens' | 'reservationTtlSeconds' | 'labels'> & { labels?: ShadowLabelStore },
+  parts: Omit<ShadowSamplerOptions, 'sampleRate' | 'modelId' | 'maxMonthlyUsd' | 'labels'> & { labels?: ShadowLabelStore },
 ): ShadowSampler | undefined {
   const shadow = config.learning.shadow;
   if (!shadow.enabled || !parts.labels) return undefined;
@@ -179,7 +173,5 @@ export function shadowSamplerFor(
     sampleRate: shadow.sample_rate,
     modelId: shadow.model ?? config.targets.baseline_model,
     maxMonthlyUsd: shadow.max_monthly_usd,
-    defaultOutputTokens: config.budget.default_output_tokens,
-    reservationTtlSeconds: config.budget.reservation_ttl_seconds,
   });
 }

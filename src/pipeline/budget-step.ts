@@ -1,6 +1,9 @@
 import { SluiceError } from '../../adapters/spec/index.js';
 import type { Tenant } from '../auth/tenant.js';
 import type { BudgetGuard, Reservation, ScopeCap } from '../budget/budget-guard.js';
+import type { ChatRequest } from '../../adapters/spec/index.js';
+import { maxChatCostUsd } from '../budget/price-table.js';
+import { promptTokenUpperBound } from '../budget/token-bound.js';
 import type { Config, ModelConfig } from '../config/schema.js';
 
 /** What a paid attempt holds while it runs: settle it with the real cost, or release it. */
@@ -72,5 +75,11 @@ export class BudgetStep {
   /** The output cap a reservation assumes when the request sets none. */
   get defaultOutputTokens(): number {
     return this.config.default_output_tokens;
+  }
+
+  /** The most a chat request can cost on this model: its prompt (over-counted) and output cap at the model's price; 0 on a free model. */
+  maxChatCostUsd(model: ModelConfig, request: ChatRequest): number {
+    const outputTokens = (request.max_completion_tokens ?? request.max_tokens ?? this.config.default_output_tokens) * (request.n ?? 1);
+    return maxChatCostUsd(model.price, promptTokenUpperBound(request), outputTokens);
   }
 }

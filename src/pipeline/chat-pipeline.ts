@@ -1,7 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '../../adapters/spec/index.js';
 import { conversationText, SluiceError } from '../../adapters/spec/index.js';
-import { chatCostUsd, maxChatCostUsd } from '../budget/price-table.js';
-import { promptTokenUpperBound } from '../budget/token-bound.js';
+import { chatCostUsd } from '../budget/price-table.js';
 import type { QualityScorer } from '../quality/quality-scorer.js';
 import { requiredCapabilities, type Candidate } from '../routing/candidates.js';
 import type { ModelCatalog } from '../routing/model-catalog.js';
@@ -263,8 +262,7 @@ export class ChatPipeline {
   private maxCostOf(request: ChatRequest, candidate: Candidate): number {
     const model = this.parts.catalog.get(candidate.modelId);
     if (!model || !this.parts.catalog.isPaid(model.id)) return 0;
-    const outputTokens = (request.max_completion_tokens ?? request.max_tokens ?? this.parts.budget.defaultOutputTokens) * (request.n ?? 1);
-    return maxChatCostUsd(model.price, promptTokenUpperBound(request), outputTokens);
+    return this.parts.budget.maxChatCostUsd(model, request);
   }
 
   /** The one place a chat attempt's cost is computed: the settle, the header and the log read it. */
