@@ -34,7 +34,7 @@ import { RoutingPolicy } from './routing/routing-policy.js';
 import { RolloutRamp } from './routing/rollout-ramp.js';
 import { RoutingState } from './routing/routing-state.js';
 import { DriftMonitor, driftPromptEmbedder } from './learning/drift-monitor.js';
-import { startOptimizer } from './learning/optimizer-job.js';
+import { configSettings, startOptimizer } from './learning/optimizer-job.js';
 
 export interface Gateway {
   app: ReturnType<typeof createApp>;
@@ -119,7 +119,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   const catalog = new ModelCatalog(config.models, config.routing.auto_aliases, backends);
   const routing = new RoutingState({
     localShare: config.routing.local_share,
-    escalationThresholds: { simple: config.routing.escalation_threshold, medium: config.routing.escalation_threshold, high: config.routing.escalation_threshold, creative: config.routing.escalation_threshold, brand: config.routing.escalation_threshold },
+    escalationThresholds: configSettings(config).escalation_thresholds,
   });
   routing.onChange((change) => logger.info({ ...change }, 'routing setting changed'));
   // The applied optimizer proposal first, so the ramp starts from its local_share.

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
-/** The tiers of DESIGN.md §2, in the plan's order. */
-export const TIERS = ['simple', 'medium', 'high', 'creative', 'brand'] as const;
-export type SetTier = (typeof TIERS)[number];
+import { TIERS, type Tier } from '../../src/config/schema.js';
+
+/** The tiers of DESIGN.md §2, in the plan's order: the gateway's own. */
+export { TIERS };
+export type SetTier = Tier;
 
 /** The language the request is written in (its last user turn), ISO 639-1; a translation's answer may be in another. */
 export const LANGUAGES = ['en', 'es', 'fr', 'de', 'pt', 'zh', 'ja', 'ru', 'it'] as const;

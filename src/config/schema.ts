@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 const capability = z.enum(['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe']);
 const tier = z.enum(['simple', 'medium', 'high', 'creative', 'brand']);
+/** Every tier, simplest first. */
+export const TIERS = tier.options;
 
 const price = z.strictObject({
   input_per_1m: z.number().nonnegative().default(0),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Adapter } from '../../adapters/spec/index.js';
 import { postWebhook } from '../budget/threshold-webhook.js';
 import { localPromptEmbedder } from '../cache/create-response-cache.js';
-import type { Config } from '../config/schema.js';
+import { TIERS, type Config } from '../config/schema.js';
 import type { SluiceMetrics } from '../metrics/metrics.js';
 import type { RequestRecord } from '../pipeline/attempt.js';
 import type { RoutingState } from '../routing/routing-state.js';
@@ -40,7 +40,8 @@ export interface DriftMonitorOptions {
   clockMs?: () => number;
 }
 
-const TIERS = ['simple', 'medium', 'high', 'creative', 'brand', 'none'] as const;
+/** The tier mix's categories: every tier, and `none` for a request not routed by tier. */
+const TIER_MIX = [...TIERS, 'none'] as const;
 
 /**
  * The first `size` values of a stream (the baseline, frozen) and the latest `size` after it. A
@@ -201,7 +202,7 @@ export class DriftMonitor {
   private tierVerdict(): DriftVerdict | undefined {
     const samples = this.judgeable(this.tiers);
     if (!samples) return undefined;
-    const score = populationStability(countLabels(samples.baseline, TIERS), countLabels(samples.recent, TIERS));
+    const score = populationStability(countLabels(samples.baseline, TIER_MIX), countLabels(samples.recent, TIER_MIX));
     return { signal: 'tier_mix', score, isDrift: score > this.options.settings.psi_threshold, ...samples.counts };
   }
 

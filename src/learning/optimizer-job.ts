@@ -1,9 +1,9 @@
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
+import { TIERS, type Config } from '../config/schema.js';
 import type { RoutingState } from '../routing/routing-state.js';
 import type { SqlSession } from '../store/sql-database.js';
-import { buildProposal, optimizerSettingsOf, TIERS } from './optimizer.js';
+import { buildProposal, optimizerSettingsOf } from './optimizer.js';
 import { ProposalStore, routingSettingsOf, type LiveSettings } from './proposal-store.js';
 
 export interface OptimizerJob {

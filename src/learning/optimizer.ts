@@ -1,9 +1,8 @@
-import type { Config, Tier } from '../config/schema.js';
+import { TIERS, type Config, type Tier } from '../config/schema.js';
 import type { RoutingSettings } from '../routing/routing-state.js';
 import type { SqlSession } from '../store/sql-database.js';
 import { evaluateThreshold, fitThreshold, type ThresholdFit } from './threshold-fit.js';
 
-export const TIERS: readonly Tier[] = ['simple', 'medium', 'high', 'creative', 'brand'];
 
 export interface OptimizerSettings {
   windowDays: number;

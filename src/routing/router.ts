@@ -1,6 +1,6 @@
 import type { Capability, ChatRequest } from '../../adapters/spec/index.js';
 import { mayUseModel, type Tenant } from '../auth/tenant.js';
-import type { Config, Tier } from '../config/schema.js';
+import { TIERS, type Config, type Tier } from '../config/schema.js';
 import { buildChain, type Candidate, type ChainCatalog } from './candidates.js';
 import { classifyComplexity } from './complexity.js';
 import { loadTierClassifier } from './tier-classifier.js';
@@ -40,8 +40,6 @@ export interface Router {
 
 export type TierPlan = Partial<Record<Tier, readonly string[]>>;
 
-const TIER_ORDER: readonly Tier[] = ['simple', 'medium', 'high', 'creative', 'brand'];
-
 /** The classifier's tier, then that tier's configured chain, the rollout share applied. */
 export class TierRouter implements Router {
   constructor(
@@ -73,8 +71,8 @@ export class TierRouter implements Router {
 }
 
 function nearestConfiguredTier(tiers: TierPlan, tier: Tier): readonly string[] {
-  const start = TIER_ORDER.indexOf(tier);
-  for (const candidate of [...TIER_ORDER.slice(start), ...TIER_ORDER.slice(0, start).reverse()]) {
+  const start = TIERS.indexOf(tier);
+  for (const candidate of [...TIERS.slice(start), ...TIERS.slice(0, start).reverse()]) {
     const chain = tiers[candidate];
     if (chain?.length) return chain;
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChatRequest } from '../../adapters/spec/index.js';
-import type { Tier } from '../config/schema.js';
+import { TIERS, type Tier } from '../config/schema.js';
 import { featureNames, promptFeatures } from './prompt-features.js';
 import shippedModel from './tier-model.json' with { type: 'json' };
 
@@ -23,7 +23,7 @@ const softmaxSchema = z.strictObject({
 /** The artefact scripts/train-router.ts writes (`make train`). */
 export const tierModelSchema = z.strictObject({
   version: z.literal(1),
-  tiers: z.array(z.enum(['simple', 'medium', 'high', 'creative', 'brand'])).length(5),
+  tiers: z.array(z.enum(TIERS)).length(TIERS.length),
   featureNames: z.array(z.string()),
   /** Standardisation of the features, from the train split. */
   featureMean: z.array(z.number()),
