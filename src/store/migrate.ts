@@ -63,3 +63,14 @@ export async function runMigrations(database: SqlDatabase, migrations?: readonly
   }
   return applied;
 }
+
+/** `database` with every migration applied, or closed and the migration's error thrown: what each opener returns. */
+export async function migratedOrClosed<Database extends SqlDatabase>(database: Database): Promise<Database> {
+  try {
+    await runMigrations(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { runMigrations } from './migrate.js';
+import { migratedOrClosed } from './migrate.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 
 type Queryable = Pick<PGlite, 'query' | 'exec'>;
@@ -43,11 +43,5 @@ export async function openPgliteDatabase(options: PgliteLocation): Promise<SqlDa
     transaction: (work) => pglite.transaction((transaction) => work(session(transaction))),
     close: () => pglite.close(),
   };
-  try {
-    await runMigrations(database);
-  } catch (error) {
-    await pglite.close();
-    throw error;
-  }
-  return database;
+  return migratedOrClosed(database);
 }

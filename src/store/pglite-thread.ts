@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { siblingEntry, startWorker } from '../../adapters/shared/worker-entry.js';
-import { runMigrations } from './migrate.js';
+import { migratedOrClosed } from './migrate.js';
 import type { PgliteLocation } from './pglite-store.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 
@@ -250,11 +250,5 @@ export async function openPgliteThreadDatabase(location: PgliteLocation, options
     close: () => threads.close(),
     kill: () => threads.kill(),
   };
-  try {
-    await runMigrations(database);
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  return database;
+  return migratedOrClosed(database);
 }

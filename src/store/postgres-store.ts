@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { runMigrations } from './migrate.js';
+import { migratedOrClosed } from './migrate.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 
 export interface PostgresOptions {
@@ -48,11 +48,5 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Sq
     },
     close: () => pool.end(),
   };
-  try {
-    await runMigrations(database);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
-  return database;
+  return migratedOrClosed(database);
 }
