@@ -11,7 +11,7 @@ test: setup
 	@bash scripts/run-tests.sh
 
 bench: setup
-	node --import tsx load-tests/gateway-overhead.ts
+	node --import tsx load-tests/bench/overhead.ts
 	node --import tsx load-tests/bench-local-chat.ts
 	node --import tsx load-tests/bench-embeddings.ts
 	python-sidecar/.venv/bin/python python-sidecar/bench_sidecar.py

@@ -9,8 +9,9 @@ hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # 1. Debian packages the tests and the sidecar use: espeak-ng makes the speech the Whisper tests
 #    transcribe; the DejaVu fonts render the text the OCR tests read back; chromium renders the
-#    dashboard under playwright-core; nginx balances the scale-out test's gateways.
-APT_PACKAGES=(${SLUICE_APT_PACKAGES:-espeak-ng fonts-dejavu-core redis-server chromium nginx-light})
+#    dashboard under playwright-core and draws the benchmark chart; nginx balances the scale-out
+#    test's gateways; wrk drives `make bench`.
+APT_PACKAGES=(${SLUICE_APT_PACKAGES:-espeak-ng fonts-dejavu-core redis-server chromium nginx-light wrk})
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

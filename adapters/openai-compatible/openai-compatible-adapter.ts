@@ -13,10 +13,10 @@ import type {
   TranscriptionRequest,
   TranscriptionResult,
 } from '../spec/index.js';
-import { SluiceError } from '../spec/index.js';
 import { parseBackendOptions } from '../shared/backend-options.js';
 import { nodeHttpFetch } from '../shared/node-http-fetch.js';
 import { mapOpenAIError } from './map-openai-error.js';
+import { openAIWire } from './openai-wire.js';
 
 /** What this adapter's code implements. Which of these a model offers is said by its config entry. */
 const CAPABILITIES: readonly Capability[] = ['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe'];
@@ -53,6 +53,9 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
     timeout: settings.timeoutMs,
     fetch: nodeHttpFetch,
   });
+  // Chat goes over the wire itself (no translation to do, and the SDK's per-call cost was the
+  // largest on the proxy path); embeddings and transcriptions keep the SDK.
+  const wire = openAIWire({ backendId: settings.id, baseUrl: baseUrlOf(settings), headers: wireHeaders(settings.apiKey, options) });
   const fail = (error: unknown) => mapOpenAIError(error, settings.id);
   const requestOptions = (call: CallOptions) => ({
     signal: call.signal,
@@ -66,33 +69,15 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
     capabilities: new Set(CAPABILITIES),
 
     async chat(request: ChatRequest, call: CallOptions): Promise<ChatCompletion> {
-      try {
-        const body = { ...request, stream: false, stream_options: undefined };
-        return (await client.chat.completions.create(body as never, requestOptions(call))) as unknown as ChatCompletion;
-      } catch (error) {
-        throw fail(error);
-      }
+      const body = { ...request, stream: false, stream_options: undefined };
+      return (await wire.json('chat/completions', body, call)) as ChatCompletion;
     },
 
     async *chatStream(request: ChatRequest, call: CallOptions): AsyncIterable<ChatCompletionChunk> {
       // Usage is always requested upstream so that streamed calls are costed exactly;
       // the server strips the usage chunk when the client did not ask for it.
       const body = { ...request, stream: true, stream_options: { include_usage: true } };
-      let stream: AsyncIterable<unknown>;
-      try {
-        stream = (await client.chat.completions.create(body as never, requestOptions(call))) as unknown as AsyncIterable<unknown>;
-      } catch (error) {
-        throw fail(error);
-      }
-      try {
-        for await (const chunk of stream) {
-          const maybeError = (chunk as { error?: { message?: string } }).error;
-          if (maybeError) throw new SluiceError('upstream-unavailable', `${settings.id}: ${maybeError.message ?? 'stream error'}`);
-          yield chunk as ChatCompletionChunk;
-        }
-      } catch (error) {
-        throw fail(error);
-      }
+      yield* wire.events('chat/completions', body, call) as AsyncIterable<ChatCompletionChunk>;
     },
 
     async embed(request: EmbeddingRequest, call: CallOptions): Promise<EmbeddingResult> {
@@ -143,6 +128,16 @@ export const createOpenAICompatibleAdapter: AdapterFactory = (settings) => {
     async close() {},
   };
 };
+
+/** What the SDK would send besides the call's own headers: the key, the organisation and the project. */
+function wireHeaders(apiKey: string | undefined, options: { organization?: string; project?: string }): Record<string, string> {
+  return {
+    authorization: `Bearer ${apiKey ?? 'sluice-no-key'}`,
+    'user-agent': 'sluice',
+    ...(options.organization && { 'openai-organization': options.organization }),
+    ...(options.project && { 'openai-project': options.project }),
+  };
+}
 
 /** OpenAI's own URL only for the `openai` type: any other server without a URL is a config mistake. */
 function baseUrlOf(settings: AdapterSettings): string {

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
  * requests/s against the same loopback server), and a gateway makes one upstream call for
  * every request it serves. Both SDKs take a `fetch` option; this is it.
  */
-const agents = {
+export const keepAliveAgents = {
   'http:': new http.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 }),
   'https:': new https.Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 }),
 };
@@ -44,7 +44,7 @@ export async function nodeHttpFetch(input: string | URL | Request, init: Request
   const transport = url.protocol === 'https:' ? https : http;
 
   return new Promise<Response>((resolve, reject) => {
-    const request = transport.request(url, { method: init.method ?? 'GET', headers: outgoing, agent: agents[url.protocol as 'http:' | 'https:'] });
+    const request = transport.request(url, { method: init.method ?? 'GET', headers: outgoing, agent: keepAliveAgents[url.protocol as 'http:' | 'https:'] });
     const onAbort = () => {
       const error = abortError(signal!);
       request.destroy(error);
