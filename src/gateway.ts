@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ADAPTER_FACTORIES } from '../adapters/registry.js';
 import type { Adapter } from '../adapters/spec/index.js';
 import { KeyStore } from './auth/key-store.js';
+import { errorSecrets } from './auth/secret-scrubber.js';
 import type { Config } from './config/schema.js';
 import { SluiceMetrics } from './metrics/metrics.js';
 import { Backends, capabilityProblems } from './pipeline/backends.js';
@@ -153,7 +154,12 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep);
   const responses = createResponseCache(config, adapters, logger);
   const grantableModels = new Set([...config.models.map((model) => model.id), ...config.routing.auto_aliases, '*']);
-  const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'), grantableModels);
+  const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'), grantableModels, { pepper: config.auth.key_pepper });
+  // Whatever a vendor or a parser quotes back, these never reach a caller in an error (SECURITY.md).
+  errorSecrets.add([config.auth.master_key, config.auth.key_pepper, config.storage.supabase_service_role_key, ...Object.values(config.backends).map((backend) => backend.api_key)]);
+  if (keys.unverifiableKeys.length > 0) {
+    logger.warn({ keys: keys.unverifiableKeys, pepper: keys.pepperSource }, 'keys.json holds keys hashed under another pepper (changed master key or SLUICE_KEY_PEPPER): they will be refused');
+  }
   if (keys.isOpen) logger.warn('no API keys configured: the gateway is OPEN to anyone who can reach it (set SLUICE_MASTER_KEY or auth.keys)');
 
   const pending = new Set<string>();
@@ -230,6 +236,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
             onCharge: (charge) => renderPassthroughCharge({ logger, metrics, inferenceLog: parts.inferenceLog }, charge, config.passthrough.backend),
           }
         : undefined,
+    cors: { allowedOrigins: config.server.cors.allowed_origins, allowCredentials: config.server.cors.allow_credentials, maxAgeSeconds: config.server.cors.max_age_seconds },
     limits: {
       jsonBytes: config.server.json_limit_bytes,
       uploadBytes: config.server.body_limit_bytes,

@@ -28,6 +28,7 @@ export const ENV_OVERRIDES: Record<string, Setter> = {
   SLUICE_DATA_DIR: at(['paths', 'data_dir']),
   SLUICE_MODELS_DIR: at(['paths', 'models_dir']),
   SLUICE_MASTER_KEY: at(['auth', 'master_key']),
+  SLUICE_KEY_PEPPER: at(['auth', 'key_pepper']),
   SLUICE_MONTHLY_BUDGET_USD: at(['budget', 'monthly_usd'], number),
   OPENAI_BASE_URL: backendField('openai', 'base_url'),
   ANTHROPIC_BASE_URL: backendField('anthropic', 'base_url'),

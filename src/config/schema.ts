@@ -91,6 +91,18 @@ export const configSchema = z
         request_timeout_ms: z.number().int().positive().default(120_000),
         shutdown_grace_ms: z.number().int().nonnegative().default(15_000),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** Browser access from other origins; off (no origin allowed) by default. SECURITY.md. */
+        cors: z
+          .strictObject({
+            allowed_origins: z.array(z.union([z.literal('*'), z.url().regex(/^https?:\/\/[^/]+$/, 'must be an origin: scheme://host[:port], no path')])).default([]),
+            allow_credentials: z.boolean().default(false),
+            max_age_seconds: z.number().int().nonnegative().default(600),
+          })
+          .refine((cors) => !(cors.allow_credentials && cors.allowed_origins.includes('*')), {
+            path: ['allowed_origins'],
+            message: '"*" cannot be combined with allow_credentials: list the origins',
+          })
+          .prefault({}),
       })
       // Node refuses a server whose header deadline lies past its request deadline.
       .refine((server) => server.headers_timeout_ms <= server.request_timeout_ms, {
@@ -107,6 +119,11 @@ export const configSchema = z
     auth: z
       .strictObject({
         master_key: z.string().min(8).optional(),
+        /**
+         * The secret virtual keys are HMAC'd under (SECURITY.md). Unset: derived from master_key, so
+         * rotating the master key then invalidates keys made through the admin API; set this to keep them.
+         */
+        key_pepper: z.string().min(16).optional(),
         keys: z.array(tenantKey).default([]),
       })
       .prefault({}),

@@ -16,6 +16,7 @@ import type { TranscriptionPipeline } from '../pipeline/transcription-pipeline.j
 import type { VectorPipeline } from '../pipeline/vector-pipeline.js';
 import { adminRouter } from './routes/admin-routes.js';
 import { authMiddleware } from './auth-middleware.js';
+import { corsMiddleware, type CorsSettings } from './cors.js';
 import { toErrorResponse } from './error-response.js';
 import { jsonBody } from './json-body.js';
 import { fromRequestFault } from './request-fault.js';
@@ -58,6 +59,8 @@ export interface AppDependencies {
   reports?: SavingsReports;
   /** Sees every finished chat request's record and what it asked (the rollout ramp, shadow sampling); none when both are off. */
   onChatRecord?(record: RequestRecord, seen: ChatRecordContext): void;
+  /** Browser access from other origins; none when no origin is allowed (the default). */
+  cors?: CorsSettings;
 }
 
 export function createApp(deps: AppDependencies): express.Express {
@@ -65,6 +68,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(trackRequest(deps));
+  if (deps.cors && deps.cors.allowedOrigins.length > 0) app.use(corsMiddleware(deps.cors));
 
   const json = jsonBody({ maxBytes: deps.limits.jsonBytes, maxDepth: deps.limits.jsonMaxDepth, maxObjectKeys: deps.limits.jsonMaxObjectKeys });
 

@@ -1,4 +1,5 @@
 import { SluiceError, type ErrorKind } from '../../adapters/spec/index.js';
+import { errorSecrets } from '../auth/secret-scrubber.js';
 import { clipEchoedValues, clipParam } from './error-text.js';
 
 export interface OpenAIErrorBody {
@@ -50,9 +51,10 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     headers,
     body: {
       error: {
-        message: clipEchoedValues(message),
+        // Secrets out before clipping: a cut could leave a key's prefix too short to recognise.
+        message: clipEchoedValues(errorSecrets.scrub(message)),
         type: row.type,
-        param: effective.detail.param === undefined ? null : clipParam(effective.detail.param),
+        param: effective.detail.param === undefined ? null : clipParam(errorSecrets.scrub(effective.detail.param)),
         code: effective.detail.code ?? row.code,
       },
     },
@@ -68,7 +70,7 @@ export type ProtocolStatus = 400 | 408 | 413 | 431;
  * reading `error.message` is not handed an empty body (src/server/client-error.ts writes it).
  */
 export function toProtocolErrorResponse(status: ProtocolStatus, message: string, code: string): ErrorResponse {
-  return { status, headers: {}, body: { error: { message: clipEchoedValues(message), type: 'invalid_request_error', param: null, code } } };
+  return { status, headers: {}, body: { error: { message: clipEchoedValues(errorSecrets.scrub(message)), type: 'invalid_request_error', param: null, code } } };
 }
 
 /**

@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import { SluiceError } from '../../adapters/spec/index.js';
 import { fieldPath } from '../config/load.js';
+import { isDeclaredTooLarge, refuseOversizedBody, watchBodySize } from './body-limit.js';
 import { clipClientValue, clipParam } from './error-text.js';
 
 export interface JsonBodyLimits {
@@ -19,7 +20,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * JSON.stringify), and a 4 MB object of 400,000 keys costs a second of CPU to parse at all.
  */
 export function jsonBody(limits: JsonBodyLimits): RequestHandler {
-  return express.json({
+  const parse = express.json({
     limit: limits.maxBytes,
     type: ['application/json', 'application/*+json'],
     // Parse `"hi"`, `42` and `null` too, so validate() can say "must be a JSON object" instead of
@@ -30,6 +31,16 @@ export function jsonBody(limits: JsonBodyLimits): RequestHandler {
       checkJsonShape(text, limits);
     },
   });
+  // body-parser answers an oversized body only once it has read all of it (raw-body's limit, then
+  // a drain): a declared length over the limit is refused unread, a chunked one as soon as it passes.
+  return (request, response, next) => {
+    if (isDeclaredTooLarge(request, limits.maxBytes)) {
+      refuseOversizedBody(request, response, limits.maxBytes);
+      return;
+    }
+    parse(request, response, next);
+    watchBodySize(request, response, limits.maxBytes);
+  };
 }
 
 const QUOTE = 0x22;

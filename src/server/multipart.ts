@@ -1,6 +1,7 @@
 import busboy from 'busboy';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { SluiceError } from '../../adapters/spec/index.js';
+import { isDeclaredTooLarge, refuseOversizedBody, tooLarge, watchBodySize } from './body-limit.js';
 import { clipClientValue } from './error-text.js';
 
 export interface UploadedFile {
@@ -15,8 +16,12 @@ export interface MultipartBody {
   files: UploadedFile[];
 }
 
-/** Reads a whole multipart/form-data body, bounded by `maxBytes`; malformed input is a 400. */
-export function readMultipart(request: Request, maxBytes: number): Promise<MultipartBody> {
+/**
+ * Reads a whole multipart/form-data body, bounded by `maxBytes` (the whole body); malformed input
+ * is a 400. A body over the limit is answered 413 here, as soon as its size is known, and the
+ * promise rejects with that error after the answer has gone (the error middleware then writes nothing).
+ */
+export function readMultipart(request: Request, response: Response, maxBytes: number): Promise<MultipartBody> {
   const type = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
     return Promise.reject(new SluiceError('invalid-request', "the body must be multipart/form-data with a 'file' field", { param: 'file' }));
@@ -27,6 +32,10 @@ export function readMultipart(request: Request, maxBytes: number): Promise<Multi
     return Promise.reject(
       new SluiceError('invalid-request', `Content-Encoding '${clipClientValue(encoding)}' is not accepted for uploads: send the multipart body uncompressed.`, { code: 'invalid_encoding' }),
     );
+  }
+  if (isDeclaredTooLarge(request, maxBytes)) {
+    refuseOversizedBody(request, response, maxBytes, 'file');
+    return Promise.reject(tooLarge(maxBytes, 'file'));
   }
   let parser: busboy.Busboy;
   try {
@@ -41,7 +50,8 @@ export function readMultipart(request: Request, maxBytes: number): Promise<Multi
     const fail = (error: SluiceError) => {
       failure ??= error;
       request.unpipe(parser);
-      request.resume(); // drain the rest so the client gets our answer
+      if (error.kind === 'payload-too-large') refuseOversizedBody(request, response, maxBytes, 'file'); // the rest stays unread
+      else request.resume(); // a small malformed body: drain it so the client gets our answer
       reject(failure);
     };
     parser.on('field', (name, value) => {
@@ -53,7 +63,7 @@ export function readMultipart(request: Request, maxBytes: number): Promise<Multi
       stream.on('data', (part: Buffer) => parts.push(part));
       // busboy destroys an unfinished file stream with its error (a truncated body): unheard, that error would crash the process.
       stream.on('error', (error: Error) => fail(new SluiceError('invalid-request', `malformed multipart body: ${error.message}`)));
-      stream.on('limit', () => fail(new SluiceError('payload-too-large', `the file exceeds the ${maxBytes}-byte limit`, { param: field })));
+      stream.on('limit', () => fail(tooLarge(maxBytes, field)));
       stream.on('end', () => {
         files.push({ field, filename: info.filename ?? 'upload', contentType: info.mimeType || 'application/octet-stream', data: Buffer.concat(parts) });
       });
@@ -64,5 +74,6 @@ export function readMultipart(request: Request, maxBytes: number): Promise<Multi
     });
     request.on('error', (error) => fail(new SluiceError('invalid-request', `the upload failed: ${error.message}`)));
     request.pipe(parser);
+    watchBodySize(request, response, maxBytes, () => fail(tooLarge(maxBytes, 'file')));
   });
 }

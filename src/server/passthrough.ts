@@ -3,6 +3,7 @@ import { pipeline, Transform } from 'node:stream';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { SluiceError } from '../../adapters/spec/index.js';
+import { errorSecrets } from '../auth/secret-scrubber.js';
 import type { ModelConfig } from '../config/schema.js';
 import type { BudgetStep } from '../pipeline/budget-step.js';
 import { openCharge, type OpenCharge, type PassthroughCharge } from '../pipeline/passthrough-charge.js';
@@ -154,6 +155,10 @@ function relayAnswer(target: PassthroughTarget, upstream: IncomingMessage, respo
     writeError(response, new SluiceError('upstream-rejected', `${target.backendId} refused the gateway's upstream key (401); the operator must check its API key`));
     return;
   }
+  if (status >= 400) {
+    relayErrorBody(target, upstream, response, exchange, status);
+    return;
+  }
   response.writeHead(status, { ...callerResponseHeaders(upstream.headers), 'x-sluice-route': target.backendId, 'x-sluice-cache': 'miss' });
   const tap = exchange.charge.isPriced && status < 400 ? usageTapFor(upstream.headers['content-type'], target.limits.maxBytes) : undefined;
   const observe = new Transform({
@@ -171,6 +176,37 @@ function relayAnswer(target: PassthroughTarget, upstream: IncomingMessage, respo
     if (!error) return;
     const wasClientGone = stateOf(response as unknown as Response).abort.signal.aborted;
     void exchange.charge.finish({ upstreamStatus: status, usage: tap?.usage(), error: wasClientGone ? 'client-closed' : 'upstream-cut' });
+  });
+}
+
+/**
+ * A vendor's error body is read whole (they are small; bounded by the JSON limit) and sent on with
+ * every secret taken out: some OpenAI-compatible servers quote the request's Authorization header
+ * (our upstream key) or the body back in their errors.
+ */
+function relayErrorBody(target: PassthroughTarget, upstream: IncomingMessage, response: ServerResponse, exchange: PassthroughExchange, status: number): void {
+  const parts: Buffer[] = [];
+  let receivedBytes = 0;
+  upstream.on('data', (part: Buffer) => {
+    receivedBytes += part.length;
+    if (receivedBytes <= target.limits.maxBytes) parts.push(part);
+    else upstream.destroy();
+  });
+  // Cut (or destroyed above for its size) before its end: the caller's connection is cut too.
+  upstream.on('close', () => {
+    if (upstream.complete && receivedBytes <= target.limits.maxBytes) return;
+    void exchange.charge.finish({ upstreamStatus: status, error: 'upstream-cut' });
+    response.destroy();
+  });
+  upstream.on('error', () => {}); // answered by the 'close' that follows it
+  upstream.on('end', () => {
+    if (receivedBytes > target.limits.maxBytes) return;
+    void exchange.charge.finish({ upstreamStatus: status });
+    const body = Buffer.from(errorSecrets.scrub(Buffer.concat(parts).toString('utf8')), 'utf8');
+    const headers = callerResponseHeaders(upstream.headers);
+    delete headers['content-length'];
+    response.writeHead(status, { ...headers, 'content-length': body.length, 'x-sluice-route': target.backendId, 'x-sluice-cache': 'miss' });
+    response.end(body);
   });
 }
 

@@ -80,7 +80,8 @@ describe('keys and tenants', () => {
 
     const { readFileSync } = await import('node:fs');
     const stored = readFileSync(`${sluice.config.paths.data_dir}/keys.json`, 'utf8');
-    expect(stored).toContain(sha256Hex(key));
+    expect(stored).toContain('"key_hmac"');
+    expect(stored).not.toContain(sha256Hex(key));
     expect(stored).not.toContain(key);
 
     expect((await fetch(`${sluice.origin}/admin/keys/ci-bot`, { method: 'DELETE', headers: admin })).status).toBe(200);

@@ -13,7 +13,7 @@ const AUDIO_EXTENSIONS = /\.(flac|mp3|mp4|mpeg|mpga|m4a|ogg|oga|opus|wav|webm|aa
 
 export function transcriptionsRoute(pipeline: TranscriptionPipeline, maxBytes: number) {
   return async (request: Request, response: Response) => {
-    const { fields, files } = await readMultipart(request, maxBytes);
+    const { fields, files } = await readMultipart(request, response, maxBytes);
     const file = files.find((candidate) => candidate.field === 'file');
     const { file: _ignored, ...rest } = fields;
     const parsed = validate(transcriptionFieldsSchema, rest);
