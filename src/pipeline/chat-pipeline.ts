@@ -15,6 +15,7 @@ import { assembleCompletion, outputTextOf } from './chunk-assembly.js';
 import { RequestRun, type CallContext } from './request-run.js';
 import { clientClosed, runChain, toSluiceError, type ChainOptions, type ChainSuccess } from './run-chain.js';
 import { estimateUsage } from './usage-estimate.js';
+import { withIdleTimeout } from './stream-idle-timeout.js';
 
 export type { CallContext } from './request-run.js';
 
@@ -182,7 +183,7 @@ export class ChatPipeline {
     const chatStream = this.parts.backends.method(candidate, 'chatStream');
     const hold = await this.reserve(request, candidate, context);
     try {
-      const iterator = chatStream(upstream(request, candidate), this.parts.backends.callOptions(candidate, context))[Symbol.asyncIterator]();
+      const iterator = withIdleTimeout((call) => chatStream(upstream(request, candidate), call), this.parts.backends.callOptions(candidate, context), candidate.backendId);
       if (candidate.scoreBeforeServing && this.parts.scorer) return await this.drain(request, candidate, iterator, hold, timer);
       const first = await iterator.next();
       if (first.done) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { flakyFailure } from './fake-vendor-faults.js';
 
 /**
  * Anthropic's Messages API on loopback, speaking the real wire: API key (`x-api-key` or
@@ -10,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
  *
  * - `fake-400` `fake-404` `fake-413` `fake-429` (retry-after: 7) `fake-500` `fake-503` `fake-529`:
  *   that status with Anthropic's error body
+ * - `fake-flaky-529`: 529 overloaded for a share of questions (see fake-vendor-faults.ts)
  * - `fake-slow`: waits SLOW_DELAY_MS before the headers, then answers normally
  * - `fake-cut-after-first-chunk`: streams the first text delta, then destroys the socket
  *   (a non-streamed request loses its socket before any answer)
@@ -100,7 +102,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     if (problem) return sendError(response, { status: 400, type: 'invalid_request_error', message: problem });
     const params = body as Json;
     const model = String(params.model);
-    const scenario = ERROR_SCENARIOS[model];
+    const scenario = ERROR_SCENARIOS[model] ?? ERROR_SCENARIOS[`fake-${flakyFailure(model, params.messages)}`];
     if (scenario) return sendError(response, scenario);
     if (model === 'fake-slow') await delay(SLOW_DELAY_MS, undefined, { signal: closing.signal });
     const answer = buildAnswer(params);

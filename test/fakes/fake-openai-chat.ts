@@ -2,6 +2,7 @@
 // The answer is `You said: <last user text>`, shaped by tools, response_format, stop, max_tokens and n.
 import { valueFromSchema } from './fake-openai-schema.js';
 import { applyCommonScenario, streamScenario, streamErrorBody, type StreamScenario } from './fake-openai-scenarios.js';
+import { answerChatWithFault } from './fake-vendor-faults.js';
 import { streamCompletion } from './fake-openai-chat-stream.js';
 import {
   cutConnectionAfter,
@@ -78,6 +79,7 @@ interface ChatRequest {
 export async function handleChat(exchange: Exchange, body: unknown, systemFingerprint: string): Promise<void> {
   if (!isRecord(body)) throw invalidRequest('Invalid body: expected a JSON object.');
   if (!(await applyCommonScenario(exchange, body.model))) return;
+  if (await answerChatWithFault(exchange, body)) return;
   const request = parseChatRequest(body);
   const scenario = streamScenario(request.model);
   const plan = planCompletion(request, systemFingerprint, scenario);

@@ -82,13 +82,23 @@ async function waitUntilReady(port: number, child: ChildProcess, stderr: () => s
   }
 }
 
+export interface RedisServerOptions {
+  /**
+   * Keep the data here, in an append-only file written on every command, as a Redis holding a
+   * budget ledger in production would: a server started again on the same directory has it all.
+   * The directory is the caller's, left in place by `stop()`. Without it: no persistence at all.
+   */
+  persistDir?: string;
+}
+
 /** `port`: to start one again where a stopped one listened (an outage and its end). */
-export async function startRedisServer(port?: number): Promise<RedisServer> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'sluice-redis-'));
+export async function startRedisServer(port?: number, options: RedisServerOptions = {}): Promise<RedisServer> {
+  const directory = options.persistDir ?? (await mkdtemp(path.join(os.tmpdir(), 'sluice-redis-')));
   port ??= await freePort();
+  const persistence = options.persistDir ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory, '--logfile', ''],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', directory, '--logfile', ''],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderrText = '';
@@ -97,7 +107,7 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
     await waitUntilReady(port, child, () => stderrText);
   } catch (error) {
     child.kill('SIGKILL');
-    await rm(directory, { recursive: true, force: true });
+    if (!options.persistDir) await rm(directory, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -109,7 +119,7 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
         child.kill('SIGTERM');
         await gone;
       }
-      await rm(directory, { recursive: true, force: true });
+      if (!options.persistDir) await rm(directory, { recursive: true, force: true });
     },
   };
 }
