@@ -93,6 +93,14 @@ describe.each(['pglite', 'supabase'] as const)('POST /v1/feedback on %s', (backe
     expect(await storedFeedback(requestId)).toEqual([{ request_id: requestId, tenant: 'support', score: 0, comment: null }]);
   });
 
+  it('a score too small for the stored real is kept as 0, not refused with a 500', async () => {
+    const requestId = await answeredRequest();
+    const response = await rate(SUPPORT_KEY, { request_id: requestId, score: 5e-324 });
+    expect(response.status).toBe(200);
+    expect((await response.json()).score).toBe(0);
+    expect(await storedFeedback(requestId)).toEqual([{ request_id: requestId, tenant: 'support', score: 0, comment: null }]);
+  });
+
   it('a request made under another key is unknown: 404 naming request_id', async () => {
     const requestId = await answeredRequest(BILLING_KEY);
     const response = await rate(SUPPORT_KEY, { request_id: requestId, thumbs: 'down' });
@@ -130,11 +138,11 @@ describe.each(['pglite', 'supabase'] as const)('POST /v1/feedback on %s', (backe
 
   it('counts stored ratings in sluice_feedback_total by kind', async () => {
     const metrics = await (await fetch(`${sluice.origin}/metrics`)).text();
-    // Earlier tests here stored one score, two thumbs up and one thumbs down; refusals are not counted.
-    expect(metrics).toMatch(/sluice_feedback_total\{rating="score"\} 1\n/);
+    // Earlier tests here stored two scores, two thumbs up and one thumbs down; refusals are not counted.
+    expect(metrics).toMatch(/sluice_feedback_total\{rating="score"\} 2\n/);
     expect(metrics).toMatch(/sluice_feedback_total\{rating="up"\} 2\n/);
     expect(metrics).toMatch(/sluice_feedback_total\{rating="down"\} 1\n/);
-    expect(metrics).toMatch(/sluice_requests_total\{endpoint="feedback",route="none",model="none",tier="none",status="200"\} 4\n/);
+    expect(metrics).toMatch(/sluice_requests_total\{endpoint="feedback",route="none",model="none",tier="none",status="200"\} 5\n/);
   });
 });
 

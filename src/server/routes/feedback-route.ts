@@ -21,7 +21,8 @@ export function feedbackRoute(store: FeedbackStore | undefined, metrics: SluiceM
       throw new SluiceError('invalid-request', "Missing required parameter: 'score' (or 'thumbs').", { param: 'score', code: 'missing_required_parameter' });
     }
     if (!store) throw new SluiceError('upstream-unavailable', 'no feedback store is configured', { code: 'feedback_store_unavailable' });
-    const score = body.thumbs === undefined ? body.score! : body.thumbs === 'up' ? 1 : 0;
+    // Six decimals: the column is a 4-byte real, which refuses what it cannot hold (5e-324 is an error, not 0).
+    const score = body.thumbs === undefined ? Math.round(body.score! * 1e6) / 1e6 : body.thumbs === 'up' ? 1 : 0;
     const saved = await store.save({ requestId: body.request_id, tenant: stateOf(response).tenant!.name, score, comment: body.comment });
     if (!saved) {
       throw new SluiceError('not-found', `No request '${body.request_id}' was made with this API key.`, { param: 'request_id', code: 'request_not_found' });
