@@ -105,7 +105,7 @@ async function endToEndHits(pairs: readonly CachePair[], threshold: number, word
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { threshold: { type: 'string' }, 'word-threshold': { type: 'string' } } });
+  const { values } = parseArgs({ options: { threshold: { type: 'string' }, 'word-threshold': { type: 'string' }, why: { type: 'boolean' } } });
   const settings = loadConfig({}).cache;
   const configured = values.threshold ? Number(values.threshold) : settings.similarity_threshold;
   const wordThreshold = values['word-threshold'] ? Number(values['word-threshold']) : settings.word_similarity_threshold;
@@ -138,6 +138,13 @@ async function main(): Promise<void> {
     const all = rates(judged, configured, true);
     out(`\nAt the configured ${configured.toFixed(2)} (swapped words: ${wordThreshold.toFixed(2)}), all pairs: paraphrase hits ${percent(all.hitRate)}, false hits ${percent(all.falseHitRate)}`);
     for (const item of all.falseHits) out(`  false hit ${item.pair.id} (${item.pair.category}, ${item.similarity.toFixed(3)}): "${item.keysA.question}" → "${item.keysB.question}"`);
+    // --why: the train split's paraphrases the near-miss checks refused above the threshold, with
+    // the reason, for work on the checks (the held-out split stays unread).
+    if (values.why) {
+      for (const item of train.filter((each) => each.pair.kind === 'paraphrase' && each.similarity >= configured && !each.guardAgrees)) {
+        out(`  refused ${item.pair.id} (${item.pair.category}, ${item.similarity.toFixed(3)}): ${item.guardReason}: "${item.keysA.question}" → "${item.keysB.question}"`);
+      }
+    }
 
     const viaCache = await endToEndHits(pairs, configured, wordThreshold, async (text) => (await embedder.embed([text]))[0]);
     const disagreements = judged.filter((item) => viaCache.get(item.pair.id) !== isHit(item, configured, true));
