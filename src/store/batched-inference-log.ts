@@ -16,7 +16,7 @@ export interface BatchedInferenceLogOptions {
   /** Append-only JSONL under the data dir, e.g. `${SLUICE_DATA_DIR}/inference-log.spill.jsonl`. */
   spillPath: string;
   textMode?: TextLogMode; // default full
-  batchMaxRows?: number; // M: a full batch is written at once; default 100
+  batchMaxRows?: number; // M: a full batch is written at once; default 500
   flushIntervalMs?: number; // N: a partial batch waits at most this long; default 1000
   maxQueueRows?: number; // past this, the queue goes to the spill file; default 10 000
   retry?: { attempts?: number; initialDelayMs?: number; maxDelayMs?: number }; // 4, 100, 5000
@@ -58,7 +58,7 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
       sink: options.sink,
       spillPath: options.spillPath,
       textMode: options.textMode ?? { kind: 'full' },
-      batchMaxRows: options.batchMaxRows ?? 100,
+      batchMaxRows: options.batchMaxRows ?? 500,
       flushIntervalMs: options.flushIntervalMs ?? 1000,
       maxQueueRows: options.maxQueueRows ?? 10_000,
       spillReadBytes: options.spillReadBytes ?? 1024 * 1024,
