@@ -51,6 +51,8 @@ COPY --from=build /app/dist ./dist
 COPY src/store/migrations ./dist/src/store/migrations
 COPY package.json ./
 COPY config ./config
+# The routing set the optimizer re-fits the tier classifier on (learning.optimizer.retrain.set_dir).
+COPY eval/routing/*.jsonl ./eval/routing/
 COPY python-sidecar ./python-sidecar
 
 USER sluice

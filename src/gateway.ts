@@ -118,13 +118,18 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   if (problems.length > 0) throw new Error(`config: ${problems.join('; ')}`);
   const backends = new Backends(adapters, Object.fromEntries(Object.entries(config.backends).map(([id, backend]) => [id, backend.timeout_ms])));
   const catalog = new ModelCatalog(config.models, config.routing.auto_aliases, backends);
-  const routing = new RoutingState({
-    localShare: config.routing.local_share,
-    escalationThresholds: configSettings(config).escalation_thresholds,
-  });
+  // The router reads its classifier from this holder, so an applied optimizer proposal can swap it.
+  const classifier = TierRouter.liveClassifierFor(config.routing.classifier);
+  const routing = new RoutingState(
+    {
+      localShare: config.routing.local_share,
+      escalationThresholds: configSettings(config).escalation_thresholds,
+    },
+    classifier,
+  );
   routing.onChange((change) => logger.info({ ...change }, 'routing setting changed'));
   // The applied optimizer proposal first, so the ramp starts from its local_share.
-  const optimizer = startOptimizer(config, routing, logger, parts.store?.database);
+  const optimizer = startOptimizer(config, routing, logger, parts.store?.database, parts.inferenceLog && (() => parts.inferenceLog!.flush()));
   const ramp = config.routing.ramp.enabled ? new RolloutRamp(routing, config.routing.ramp) : undefined;
   // With the ramp on, it alone moves local_share (it already steps down on failing local answers);
   // two controllers on one setting would undo each other. Drift then only alerts.
@@ -143,7 +148,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     metrics,
     onError: (error, requestId) => logger.warn({ requestId, err: (error as Error).message }, 'shadow sample failed'),
   });
-  const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, TierRouter.classifierFor(config.routing.classifier)), routing, {
+  const policy = new RoutingPolicy(catalog, new TierRouter(config.routing.tiers, catalog, classifier), routing, {
     tiers: config.routing.tiers,
     onBudgetExceeded: config.budget.on_exceeded,
     validatesLocal: true,
@@ -201,6 +206,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer, cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
     responses,
     reports: liveSavingsReports(parts.store?.database, config, parts.inferenceLog && (() => parts.inferenceLog!.flush())),
+    optimize: optimizer && ((command) => optimizer.control.run(command)),
     onChatRecord:
       ramp || shadow || drift
         ? (record, seen) => {

@@ -325,6 +325,21 @@ export const configSchema = z
             local_share_step: z.number().gt(0).max(1).default(0.1),
             /** local_share goes up only when the labelled local answers beat targets.quality by this much. */
             quality_margin: z.number().min(0).max(1).default(0.05),
+            /**
+             * Re-training the tier classifier's features-only model on the routing set (`set_dir`,
+             * what `make train` fits; relative to the working directory, else the install) plus the
+             * log's labelled prompts (storage.log_text full or truncated); proposed only when the
+             * set's held-out accuracy does not drop below the classifier in force. Applied, it is
+             * the model the gateway routes with (at once, and after a restart); a rollback restores
+             * the one before.
+             */
+            retrain: z
+              .strictObject({
+                enabled: z.boolean().default(true),
+                set_dir: z.string().default('eval/routing'),
+                min_examples: z.number().int().positive().default(20),
+              })
+              .prefault({}),
           })
           .prefault({}),
       })

@@ -3,10 +3,14 @@ import type { Logger } from 'pino';
 import { TIERS, type Config } from '../config/schema.js';
 import type { RoutingState } from '../routing/routing-state.js';
 import type { SqlSession } from '../store/sql-database.js';
-import { buildProposal, optimizerSettingsOf } from './optimizer.js';
-import { ProposalStore, routingSettingsOf, type LiveSettings } from './proposal-store.js';
+import { retrainSourceFor } from './classifier-retrain.js';
+import { applySettings, OptimizerControl } from './optimizer-control.js';
+import { optimizerSettingsOf } from './optimizer.js';
+import { ProposalStore, type LiveSettings } from './proposal-store.js';
 
 export interface OptimizerJob {
+  /** The commands of POST /admin/optimize, on this gateway's store and live routing state. */
+  control: OptimizerControl;
   /** Runs the optimizer once now and applies its proposal (what the schedule does). */
   runOnce(): Promise<void>;
   stop(): void;
@@ -18,50 +22,42 @@ export function configSettings(config: Config): LiveSettings {
   return { local_share: config.routing.local_share, escalation_thresholds: Object.fromEntries(TIERS.map((tier) => [tier, threshold])) as LiveSettings['escalation_thresholds'] };
 }
 
-/** Puts settings into the live routing state, each through its setter with the reason given. */
-export function applySettings(routing: RoutingState, settings: LiveSettings, reason: string): void {
-  const next = routingSettingsOf(settings);
-  routing.setLocalShare(next.localShare, reason);
-  for (const tier of TIERS) {
-    const value = next.escalationThresholds[tier];
-    if (value !== undefined) routing.setEscalationThreshold(tier, value, reason);
-  }
-}
-
 /**
  * The gateway's side of the optimizer: at start the applied proposal (applied.json) goes into the
- * routing state; with `learning.optimizer.auto_apply` (and a database) the optimizer runs on
- * `learning.optimizer.schedule` and applies what it proposes. Returns undefined when nothing runs.
+ * routing state, the re-fitted tier classifier it names included; POST /admin/optimize runs
+ * `control`; with `learning.optimizer.auto_apply` (and a database) the optimizer also runs on
+ * `learning.optimizer.schedule` and applies what it proposes.
+ * Returns undefined when the optimizer is off.
  */
-export function startOptimizer(config: Config, routing: RoutingState, logger: Logger, database?: SqlSession): OptimizerJob | undefined {
+export function startOptimizer(config: Config, routing: RoutingState, logger: Logger, database?: SqlSession, flush?: () => Promise<void>): OptimizerJob | undefined {
   const optimizer = config.learning.optimizer;
   if (!optimizer.enabled) return undefined;
   const store = new ProposalStore(config.paths.data_dir, configSettings(config));
   try {
     const applied = store.applied();
     if (applied?.version !== undefined && applied.version !== null) {
-      applySettings(routing, applied.settings, `optimizer v${applied.version}`);
-      logger.info({ version: applied.version }, 'optimizer proposal applied at start');
+      applySettings(routing, applied.settings, store, `optimizer v${applied.version}`);
+      logger.info({ version: applied.version, classifier: routing.classifier?.version }, 'optimizer proposal applied at start');
     }
   } catch (error) {
-    logger.warn({ err: (error as Error).message }, 'optimizer: applied.json not read; config settings stay');
+    logger.warn({ err: (error as Error).message }, 'optimizer: applied.json not applied in full; config settings stay where it failed');
   }
-  if (!optimizer.auto_apply || !database) return undefined;
+  const control = new OptimizerControl({ store, settings: optimizerSettingsOf(config), database, routing, flush, retrain: retrainSourceFor(config) });
   const runOnce = async () => {
-    const proposal = store.save(await buildProposal(database, optimizerSettingsOf(config), routing.snapshot()));
+    const proposal = store.save(await control.propose());
     if (proposal.changes.length === 0) {
       logger.info({ version: proposal.version }, 'optimizer: nothing to change');
       return;
     }
-    const entry = store.apply(proposal.version);
-    applySettings(routing, entry.settings, `optimizer v${proposal.version}`);
+    control.apply(proposal.version);
     logger.info({ version: proposal.version, changes: proposal.changes.length }, 'optimizer proposal applied');
   };
+  if (!optimizer.auto_apply || !database) return { control, runOnce, stop: () => {} };
   let job: Cron;
   try {
     job = new Cron(optimizer.schedule, { protect: true, catch: (error) => logger.warn({ err: (error as Error).message }, 'optimizer run failed') }, runOnce);
   } catch (error) {
     throw new Error(`config: learning.optimizer.schedule "${optimizer.schedule}" is not a cron pattern (${(error as Error).message})`, { cause: error });
   }
-  return { runOnce, stop: () => job.stop() };
+  return { control, runOnce, stop: () => job.stop() };
 }

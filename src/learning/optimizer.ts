@@ -1,8 +1,9 @@
 import { TIERS, type Config, type Tier } from '../config/schema.js';
 import type { RoutingSettings } from '../routing/routing-state.js';
+import type { Softmax } from '../routing/tier-training.js';
 import type { SqlSession } from '../store/sql-database.js';
+import { readLoggedExamples, retrainClassifier, type ClassifierEvidence, type RetrainSource } from './classifier-retrain.js';
 import { evaluateThreshold, fitThreshold, type ThresholdFit } from './threshold-fit.js';
-
 
 export interface OptimizerSettings {
   windowDays: number;
@@ -42,7 +43,8 @@ export interface TierEvidence {
 }
 
 export interface ProposalChange {
-  setting: 'escalation_threshold' | 'local_share';
+  /** For `tier_classifier`, from/to are the held-out accuracy of the classifier in force and of the re-fitted one. */
+  setting: 'escalation_threshold' | 'local_share' | 'tier_classifier';
   tier?: Tier;
   from: number;
   to: number;
@@ -62,12 +64,14 @@ export interface Proposal {
     vendor_cost_per_escalation_usd: number | null;
     tiers: TierEvidence[];
     local_share: { current: number; labelled_quality_at_proposed_thresholds: number | null; labels: number };
+    /** The tier classifier's re-fit; null when it was not attempted (not_done says why). */
+    classifier: ClassifierEvidence | null;
   };
   changes: ProposalChange[];
+  /** The re-fitted features-only model, when the proposal changes the classifier. */
+  classifier_model?: Softmax;
   not_done: string[];
 }
-
-const NOT_DONE = ['re-training the tier classifier (src/routing/tier-model.json) from the new labels is not part of this optimizer yet'];
 
 interface LabelRow {
   tier: string;
@@ -141,7 +145,7 @@ const round = (value: number, digits: number) => Math.round(value * 10 ** digits
 const point = (fit: ThresholdFit['current']) => ({ threshold: fit.threshold, escalation_rate: round(fit.escalationRate, 4), expected_quality: round(fit.expectedQuality, 4) });
 
 /** Builds a proposal (version 0: unsaved) from the window ending `now`, against the live settings. */
-export async function buildProposal(database: SqlSession, settings: OptimizerSettings, current: RoutingSettings, now: Date = new Date()): Promise<Proposal> {
+export async function buildProposal(database: SqlSession, settings: OptimizerSettings, current: RoutingSettings, now: Date = new Date(), retrain: RetrainSource | { why: string } = { why: 'no routing set was given' }): Promise<Proposal> {
   const since = new Date(now.getTime() - settings.windowDays * 86_400_000);
   const [labels, counts] = await Promise.all([readLabels(database, since, settings.agreementGood), readCounts(database, since)]);
   const changes: ProposalChange[] = [];
@@ -178,6 +182,11 @@ export async function buildProposal(database: SqlSession, settings: OptimizerSet
   }
   const share = localShareChange(labels, fitted, current, settings, counts);
   if (share.change) changes.push(share.change);
+  const classifier = 'why' in retrain ? undefined : retrainClassifier({ ...retrain, logged: await readLoggedExamples(database, since, settings.agreementGood) });
+  if (classifier?.featuresOnly) {
+    const { evidence } = classifier;
+    changes.push({ setting: 'tier_classifier', from: evidence.accuracy_before, to: evidence.accuracy_after!, expected_cost_per_request_delta_usd: null, expected_quality_delta: 0, reason: evidence.reason });
+  }
   return {
     version: 0,
     created_at: now.toISOString(),
@@ -187,13 +196,21 @@ export async function buildProposal(database: SqlSession, settings: OptimizerSet
       vendor_cost_per_escalation_usd: counts.vendorCostPerEscalation === undefined ? null : round(counts.vendorCostPerEscalation, 8),
       tiers,
       local_share: { current: current.localShare, labelled_quality_at_proposed_thresholds: share.quality === undefined ? null : round(share.quality, 4), labels: share.labels },
+      classifier: classifier?.evidence ?? null,
     },
     changes,
-    not_done: NOT_DONE,
+    ...(classifier?.featuresOnly ? { classifier_model: classifier.featuresOnly } : {}),
+    not_done: notDone(retrain, classifier?.evidence),
   };
 }
 
 const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+
+/** A re-fit not attempted, or attempted and refused, is a job not done: the operator reads why. */
+function notDone(retrain: RetrainSource | { why: string }, classifier: ClassifierEvidence | undefined): string[] {
+  if ('why' in retrain) return [`re-training the tier classifier: ${retrain.why}`];
+  return classifier && !classifier.accepted ? [`re-training the tier classifier: ${classifier.reason}`] : [];
+}
 
 /**
  * One step up when the labelled local answers served at the fitted thresholds beat the quality

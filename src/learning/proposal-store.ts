@@ -8,6 +8,8 @@ import type { Proposal } from './optimizer.js';
 export interface LiveSettings {
   local_share: number;
   escalation_thresholds: Record<Tier, number>;
+  /** The saved proposal whose re-fitted classifier_model is in force; absent: the shipped classifier. */
+  classifier_version?: number;
 }
 
 export interface AppliedEntry {
@@ -85,9 +87,10 @@ export class ProposalStore {
   apply(version: number, now: Date = new Date()): AppliedEntry {
     const proposal = this.get(version);
     const previous = this.current();
-    const settings: LiveSettings = { local_share: previous.local_share, escalation_thresholds: { ...previous.escalation_thresholds } };
+    const settings: LiveSettings = { ...previous, escalation_thresholds: { ...previous.escalation_thresholds } };
     for (const change of proposal.changes) {
       if (change.setting === 'local_share') settings.local_share = change.to;
+      else if (change.setting === 'tier_classifier' && proposal.classifier_model) settings.classifier_version = version;
       else if (change.tier) settings.escalation_thresholds[change.tier] = change.to;
     }
     const entry: AppliedEntry = { version, applied_at: now.toISOString(), settings, previous };
@@ -161,6 +164,13 @@ export function renderProposal(proposal: Proposal): string {
   }
   if (proposal.evidence.tiers.length === 0) lines.push('  (no local answers in the window)');
   const share = proposal.evidence.local_share;
-  lines.push(`local_share: ${share.current} now; labelled local quality at the proposed thresholds ${share.labelled_quality_at_proposed_thresholds ?? 'unknown'} (${share.labels} labels)`, '', 'changes:');
+  lines.push(`local_share: ${share.current} now; labelled local quality at the proposed thresholds ${share.labelled_quality_at_proposed_thresholds ?? 'unknown'} (${share.labels} labels)`);
+  const classifier = proposal.evidence.classifier;
+  if (classifier) {
+    const labels = Object.entries(classifier.examples_by_label).map(([label, count]) => `${label} ${count}`).join(', ') || 'none';
+    const after = classifier.accuracy_after === null ? 'not re-fitted' : String(classifier.accuracy_after);
+    lines.push(`tier classifier: ${classifier.new_examples} labelled prompts (${labels}); held-out accuracy of ${classifier.heldout_items} items ${classifier.accuracy_before} (${classifier.in_force}) → ${after}`);
+  }
+  lines.push('', 'changes:');
   return `${lines.join('\n')}\n${proposalDiff(proposal)}\nnot done: ${proposal.not_done.join('; ')}\n`;
 }

@@ -27,6 +27,42 @@ export interface TierClassifying {
 /** The first-cut regular expressions of complexity.ts, for `routing.classifier: rules`. */
 export const RULES_CLASSIFIER: TierClassifying = { classify: (request) => classifyComplexity(request) };
 
+/**
+ * The classifier in force, swappable while the gateway runs: the optimizer puts a re-fitted model
+ * in (through RoutingState.setClassifier, which logs it) and a rollback puts the earlier one back.
+ * A decision reads the one field once, so a swap never splits a request between two models.
+ * `initial` is what config chose at start: the shipped artefact, or the rules.
+ */
+export class LiveClassifier implements TierClassifying {
+  private current: TierClassifying;
+  private currentVersion: string;
+
+  constructor(
+    readonly initial: TierClassifying,
+    readonly initialVersion: string,
+  ) {
+    this.current = initial;
+    this.currentVersion = initialVersion;
+  }
+
+  /** `shipped`, `rules`, or `optimizer v<n>`: what the log and /admin answers name. */
+  get version(): string {
+    return this.currentVersion;
+  }
+
+  classify(request: ChatRequest, embedding?: Float32Array): { tier: Tier; reason: string } {
+    return this.current.classify(request, embedding);
+  }
+
+  /** Puts `next` in force; returns the version it replaced. Call it through RoutingState, which tells the listeners. */
+  swap(next: TierClassifying, version: string): string {
+    const previous = this.currentVersion;
+    this.current = next;
+    this.currentVersion = version;
+    return previous;
+  }
+}
+
 export interface RouteDecision {
   tier: Tier;
   chain: readonly Candidate[];
@@ -51,6 +87,11 @@ export class TierRouter implements Router {
   /** The classifier `routing.classifier` names; the trained one parses and checks its artefact here, once. */
   static classifierFor(choice: Config['routing']['classifier']): TierClassifying {
     return choice === 'rules' ? RULES_CLASSIFIER : loadTierClassifier();
+  }
+
+  /** The same, in a holder the optimizer can swap a re-fitted model into: `shipped` or `rules` to begin with. */
+  static liveClassifierFor(choice: Config['routing']['classifier']): LiveClassifier {
+    return new LiveClassifier(TierRouter.classifierFor(choice), choice === 'rules' ? 'rules' : 'shipped');
   }
 
   decide(request: ChatRequest, context: RouteContext): RouteDecision {

@@ -1,4 +1,5 @@
 import type { Tier } from '../config/schema.js';
+import type { LiveClassifier, TierClassifying } from './router.js';
 
 export interface RoutingSettings {
   /** Share of eligible requests that may go to a local model (rollout), 0..1. */
@@ -7,18 +8,27 @@ export interface RoutingSettings {
   escalationThresholds: Readonly<Record<Tier, number>>;
 }
 
-export type RoutingChange = { setting: 'local_share'; value: number; previous: number; reason: string } | { setting: 'escalation_threshold'; tier: Tier; value: number; previous: number; reason: string };
+export type RoutingChange =
+  | { setting: 'local_share'; value: number; previous: number; reason: string }
+  | { setting: 'escalation_threshold'; tier: Tier; value: number; previous: number; reason: string }
+  /** The tier classifier: its version (`shipped`, `optimizer v3`), not the weights, so the log line stays short. */
+  | { setting: 'tier_classifier'; value: string; previous: string; reason: string };
 
 /**
  * The routing settings that change while the gateway runs (the rollout ramp, the learning loop,
- * drift protection). Config gives the starting values and stays frozen; this one object holds
- * the live ones, and every change goes through it, so it can be logged and exported.
+ * drift protection), and the tier classifier the optimizer re-fits. Config gives the starting
+ * values and stays frozen; this one object holds the live ones, and every change goes through it,
+ * so it can be logged and exported.
  */
 export class RoutingState {
   private current: RoutingSettings;
   private readonly listeners = new Set<(change: RoutingChange) => void>();
 
-  constructor(initial: RoutingSettings) {
+  /** `classifier`: the router's, where it may be swapped (a gateway); absent, setClassifier refuses. */
+  constructor(
+    initial: RoutingSettings,
+    readonly classifier?: LiveClassifier,
+  ) {
     this.current = freeze(initial);
   }
 
@@ -48,6 +58,14 @@ export class RoutingState {
     if (next === previous) return;
     this.current = freeze({ ...this.current, escalationThresholds: { ...this.current.escalationThresholds, [tier]: next } });
     this.emit({ setting: 'escalation_threshold', tier, value: next, previous, reason });
+  }
+
+  /** Puts a classifier into the router's holder; `version` names it in the change and the log. */
+  setClassifier(next: TierClassifying, version: string, reason: string): void {
+    if (!this.classifier) throw new Error('this routing state has no swappable classifier');
+    if (version === this.classifier.version) return;
+    const previous = this.classifier.swap(next, version);
+    this.emit({ setting: 'tier_classifier', value: version, previous, reason });
   }
 
   onChange(listener: (change: RoutingChange) => void): () => void {

@@ -124,7 +124,7 @@ function modelProblems(model: TierModel): string[] {
 }
 
 /** Probabilities per tier: softmax of W·x + b, shifted by the largest logit so nothing overflows. */
-export function predict(softmax: { weights: readonly (readonly number[])[]; bias: readonly number[] }, input: ArrayLike<number>): Float64Array {
+export function predict(softmax: { weights: readonly ArrayLike<number>[]; bias: ArrayLike<number> }, input: ArrayLike<number>): Float64Array {
   const logits = new Float64Array(softmax.bias.length);
   let largest = -Infinity;
   for (let row = 0; row < logits.length; row += 1) {

@@ -22,6 +22,7 @@ import { jsonBody } from './json-body.js';
 import { fromRequestFault } from './request-fault.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { SavingsReports } from '../learning/savings-report.js';
+import type { OptimizeRequests } from '../learning/optimizer-control.js';
 import { openApiDocument } from './openapi.js';
 import { passthroughProxy, type PassthroughTarget } from './passthrough.js';
 import type { RequestState } from './request-context.js';
@@ -57,6 +58,8 @@ export interface AppDependencies {
   responses?: ResponseCache;
   /** GET /admin/report; none when the store has no SQL database. */
   reports?: SavingsReports;
+  /** POST /admin/optimize; none when the optimizer is off. */
+  optimize?: OptimizeRequests;
   /** Sees every finished chat request's record and what it asked (the rollout ramp, shadow sampling); none when both are off. */
   onChatRecord?(record: RequestRecord, seen: ChatRecordContext): void;
   /** Browser access from other origins; none when no origin is allowed (the default). */
@@ -78,7 +81,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.get('/openapi.json', (_request, response) => {
     response.json(openApiDocument());
   });
-  app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey, deps.responses, deps.reports));
+  app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey, deps.responses, deps.reports, deps.optimize));
 
   const v1 = express.Router();
   v1.use(authMiddleware(deps.keys, deps.rateLimiter));

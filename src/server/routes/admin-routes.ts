@@ -5,6 +5,7 @@ import { KeyRequestError, type KeyStore } from '../../auth/key-store.js';
 import type { PurgeFilter } from '../../cache/cache-store.js';
 import type { ResponseCache } from '../../cache/response-cache.js';
 import { passthroughGrant } from '../../config/schema.js';
+import { OptimizeRefusal, type OptimizeCommand, type OptimizeRequests } from '../../learning/optimizer-control.js';
 import { renderReport, REPORT_CONTENT_TYPES, REPORT_FORMATS } from '../../learning/report-format.js';
 import { REPORT_PERIODS, type SavingsReports } from '../../learning/savings-report.js';
 import { bearerToken } from '../auth-middleware.js';
@@ -34,11 +35,30 @@ const reportQuery = z.strictObject({
   format: z.enum(REPORT_FORMATS).default('json'),
 });
 
+/** The `sluice optimize` modes: a dry run by default, `dry_run: false` (or `apply: true`) applies a fresh proposal, `apply: <version>` a saved one. */
+const optimizeBody = z
+  .strictObject({
+    dry_run: z.boolean().optional(),
+    apply: z.union([z.literal(true), z.number().int().positive()]).optional(),
+    rollback: z.literal(true).optional(),
+    list: z.literal(true).optional(),
+  })
+  .refine((body) => [body.apply !== undefined || body.dry_run === false, body.rollback, body.list].filter(Boolean).length <= 1 && !(body.dry_run === true && (body.apply ?? body.rollback ?? body.list)), {
+    message: 'choose one of dry_run, apply, rollback, list',
+  });
+
+function optimizeCommandOf(body: z.infer<typeof optimizeBody>): OptimizeCommand {
+  if (body.list) return { mode: 'list' };
+  if (body.rollback) return { mode: 'rollback' };
+  if (typeof body.apply === 'number') return { mode: 'apply', version: body.apply };
+  return body.apply === true || body.dry_run === false ? { mode: 'apply' } : { mode: 'dry-run' };
+}
+
 /**
  * Key management, the cache's purge and the savings report, guarded by SLUICE_MASTER_KEY; without a
  * master key the admin API is off. `reports` is undefined when the log has no SQL database.
  */
-export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: ResponseCache, reports?: SavingsReports): express.Router {
+export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: ResponseCache, reports?: SavingsReports, optimize?: OptimizeRequests): express.Router {
   const router = express.Router();
   router.use((request: Request, _response: Response, next) => {
     if (!hasMasterKey) throw new SluiceError('not-found', 'the admin API is disabled: set SLUICE_MASTER_KEY');
@@ -85,6 +105,17 @@ export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: R
     // The HTML page is self-contained: it may load nothing and run nothing.
     if (query.format === 'html') response.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
     response.type(REPORT_CONTENT_TYPES[query.format]).send(renderReport(report, query.format));
+  });
+  // POST /admin/optimize: `sluice optimize` asks here while a gateway runs; apply and rollback change its live routing.
+  router.post('/optimize', express.json({ limit: '4kb' }), async (request, response) => {
+    const command = optimizeCommandOf(validate(optimizeBody, request.body ?? {}));
+    if (!optimize) throw new SluiceError('not-found', 'the optimizer is off (learning.optimizer.enabled: false)');
+    try {
+      response.json(await optimize(command));
+    } catch (error) {
+      if (!(error instanceof OptimizeRefusal)) throw error;
+      throw new SluiceError(error.isMissing ? 'not-found' : 'invalid-request', error.message, { code: 'optimize_refused' });
+    }
   });
   return router;
 }

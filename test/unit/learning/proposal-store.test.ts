@@ -12,7 +12,7 @@ function proposal(changes: Proposal['changes']): Proposal {
     version: 0,
     created_at: '2026-12-01T00:00:00.000Z',
     window: { from: '2026-11-24T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', days: 7 },
-    evidence: { requests: 100, vendor_cost_per_escalation_usd: 0.01, tiers: [], local_share: { current: 0.8, labelled_quality_at_proposed_thresholds: 0.9, labels: 40 } },
+    evidence: { requests: 100, vendor_cost_per_escalation_usd: 0.01, tiers: [], local_share: { current: 0.8, labelled_quality_at_proposed_thresholds: 0.9, labels: 40 }, classifier: null },
     changes,
     not_done: ['classifier'],
   };
@@ -49,6 +49,20 @@ describe('ProposalStore', () => {
     expect(store.applied()?.version).toBeNull();
     expect(store.current()).toEqual(BASELINE);
     expect(store.rollback()).toBeUndefined();
+  });
+
+  it('records which proposal\'s classifier is in force; later versions keep it, and rollbacks restore the one before exactly', () => {
+    const store = new ProposalStore(mkdtempSync(join(tmpdir(), 'sluice-proposals-')), BASELINE);
+    const refit = { weights: [[0.1], [0.2], [0.3], [0.4], [0.5]], bias: [0, 0, 0, 0, 0], l2: 0.001 };
+    store.save({ ...proposal([{ setting: 'tier_classifier', from: 0.86, to: 0.87, expected_cost_per_request_delta_usd: null, expected_quality_delta: 0, reason: 're-fitted' }]), classifier_model: refit });
+    store.save(raiseMedium);
+    expect(store.apply(1).settings).toEqual({ ...BASELINE, classifier_version: 1 });
+    expect(store.apply(2).settings).toEqual({ local_share: 0.8, escalation_thresholds: { ...BASELINE.escalation_thresholds, medium: 0.82 }, classifier_version: 1 });
+    store.rollback();
+    expect(store.current()).toEqual({ ...BASELINE, classifier_version: 1 });
+    store.rollback();
+    expect(store.current()).toEqual(BASELINE);
+    expect(store.current().classifier_version).toBeUndefined();
   });
 
   it('refuses a version that was never saved', () => {
