@@ -145,10 +145,8 @@ async function endToEnd() {
   }
 }
 
-async function main() {
-  const ms = (value: number) => value.toFixed(3);
-  console.log(`response cache — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`);
-  // End to end first, while this process (the load generator) is small: the 100k-entry cache below is a big heap to collect.
+/** End to end first, while this process (the load generator) is small: the 100k-entry cache is a big heap to collect. */
+async function printEndToEnd(ms: (value: number) => string) {
   const http = await endToEnd();
   console.log(`\nEnd to end over HTTP, one connection, ${HTTP_REQUESTS} requests each (loopback OpenAI-protocol mock as the vendor)`);
   console.log('| request | p50 ms | p99 ms | p99 ÷ direct |');
@@ -161,6 +159,13 @@ async function main() {
   ] as const) {
     console.log(`| ${name} | ${ms(figures.p50)} | ${ms(figures.p99)} | ${(figures.p99 / http.direct.p99).toFixed(2)}× |`);
   }
+}
+
+async function main() {
+  const ms = (value: number) => value.toFixed(3);
+  console.log(`response cache — ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`);
+  // `--lookup-only`: the in-process lookup alone, which needs no build (the HTTP part runs dist/).
+  if (!process.argv.includes('--lookup-only')) await printEndToEnd(ms);
 
   const lookups = await withLocalEmbedder(async (embedder) => lookupCost(async (text) => (await embedder.embed([text]))[0]));
   console.log(`\nLookup at ${ENTRIES.toLocaleString('en')} entries in one scope (filled in ${lookups.fillSeconds.toFixed(1)} s), ${LOOKUPS} lookups each`);

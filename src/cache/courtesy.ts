@@ -9,7 +9,8 @@
 const WORD_END = String.raw`(?=[\s,.!?;:…)]|$)`;
 
 const FORMULAS = [
-  // Greetings and sign-offs.
+  // Greetings and sign-offs; "Hi HR team" before "Hi", which would leave the team behind.
+  String.raw`(?:hi|hello|hey|dear) (?:\p{L}+ )?(?:team|folks|crew)`,
   String.raw`(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|dear (?:all|team|support))(?: (?:there|all|everyone|team|folks|guys|friends))?`,
   String.raw`(?:hola|buenos d[ií]as|buenas(?: tardes| noches)?|bonjour|bonsoir|salut|hallo|guten (?:morgen|tag|abend)|moin|servus|ol[áa]|bom dia|boa (?:tarde|noite)|ciao|buongiorno|buonasera)`,
   String.raw`(?:i )?hope (?:you(?:'re| are)|you've been|all is) (?:having a (?:good|great|nice|lovely|wonderful) (?:day|week|morning|afternoon|evening)|well|doing well|good)`,
@@ -20,6 +21,8 @@ const FORMULAS = [
   String.raw`(?:gracias(?: de antemano)?|muchas gracias|merci(?: beaucoup| d'avance)?|danke(?: sch[öo]n| im voraus)?|vielen dank|obrigad[oa]|muito obrigad[oa]|grazie(?: mille)?)`,
   // Apologies and asking leave.
   String.raw`sorry (?:to (?:bother|trouble) you|for (?:bothering you|the trouble)|if this is a (?:silly|stupid|dumb|basic|newbie) question)(?:,? but)?`,
+  // An apology for asking runs to the next punctuation: "Apologies for asking something so basic, …".
+  String.raw`(?:(?:my )?apologies|sorry) for (?:asking|bothering you|the (?:basic|silly|dumb) question)[^,.!?;:]*`,
   String.raw`(?:i )?hope (?:this|it) (?:isn't|is not|isnt) (?:a bother|too much trouble)`,
   String.raw`(?:i )?hope (?:it's|it is|this is) (?:ok|okay|fine|alright) to ask(?: here)?`,
   String.raw`if (?:it's|it is|its) not too much trouble|if you (?:don't|do not) mind|when you (?:get|have) a (?:chance|moment|minute|sec)`,

@@ -1,23 +1,36 @@
 import { ONE_SIDED_AXES, ORDERED_OPERATIONS } from './prompt-lexicon.js';
-import type { PromptFacts } from './prompt-facts.js';
+import type { PromptFacts, TextFacts } from './prompt-facts.js';
 
 /**
  * Embeddings put "What is 15% of 80?" next to "What is 15% of 90?". Before a semantic hit is served, the facts
  * of the cached prompt and the asked one must agree on everything that changes the answer. Content words may
  * differ (paraphrases reword), so only the facts below can veto.
+ *
+ * The facts of the part that asks are compared strictly. A fact may move between the question and the
+ * asker's statements around it ("I weigh 80 kg. How much protein…" / "how much protein at 80 kg"), so a
+ * difference there is forgiven when the prompts' facts agree as a whole — except negation, whose place
+ * decides what it negates. Statements on one side only ("I'm visiting the Louvre next week.") never veto;
+ * statements on both sides must agree too ("I'm 25, …" / "I'm 45, …").
  */
 export type NearMissVerdict = { same: true } | { same: false; reason: string };
 
-type Check = (cached: PromptFacts, asked: PromptFacts) => string | undefined;
+type PromptCheck = (cached: PromptFacts, asked: PromptFacts) => string | undefined;
+type FactCheck = (cached: TextFacts, asked: TextFacts) => string | undefined;
 
 const SAME: NearMissVerdict = { same: true };
 
-/** Cheapest and most telling first; the first difference found is the reason logged. */
-const CHECKS: readonly Check[] = [
+const PROMPT_CHECKS: readonly PromptCheck[] = [
   (cached, asked) => (cached.v === asked.v ? undefined : `facts version differs: ${cached.v} vs ${asked.v}`),
   (cached, asked) => languageDiffers(cached.language, asked.language),
   targetDiffers,
-  (cached, asked) => (cached.negations % 2 === asked.negations % 2 ? undefined : `negation differs: ${cached.negations} vs ${asked.negations}`),
+];
+
+const negationDiffers: FactCheck = (cached, asked) =>
+  (cached.negations % 2 === asked.negations % 2 ? undefined : `negation differs: ${cached.negations} vs ${asked.negations}`);
+
+/** Cheapest and most telling first; the first difference found is the reason logged. */
+const FACT_CHECKS: readonly FactCheck[] = [
+  negationDiffers,
   (cached, asked) => listDiffers('operations', cached.operations, asked.operations),
   (cached, asked) => (tasksConflict(cached.tasks, asked.tasks) ? `tasks differ: ${show(cached.tasks)} vs ${show(asked.tasks)}` : undefined),
   polarityDiffers,
@@ -30,24 +43,69 @@ const CHECKS: readonly Check[] = [
 ];
 
 export function nearMissVerdict(cached: PromptFacts, asked: PromptFacts): NearMissVerdict {
-  for (const check of CHECKS) {
+  for (const check of PROMPT_CHECKS) {
     const reason = check(cached, asked);
     if (reason) return { same: false, reason };
   }
+  [cached, asked] = [againstStatements(cached, asked), againstStatements(asked, cached)];
+  const [cachedWhole, askedWhole] = [wholeOf(cached), wholeOf(asked)];
+  for (const check of FACT_CHECKS) {
+    const reason = check(cached, asked);
+    const isMoved = reason !== undefined && check !== negationDiffers && (cached.context || asked.context) && !check(cachedWhole, askedWhole);
+    if (reason && !isMoved) return { same: false, reason };
+  }
+  if (!cached.context || !asked.context) return SAME;
+  for (const check of FACT_CHECKS) {
+    const reason = check(cached.context, asked.context);
+    if (reason) return { same: false, reason: `in what the asker says: ${reason}` };
+  }
   return SAME;
+}
+
+/**
+ * A prompt of statements only ("my pc wont turn on help") says in them what the other prompt may split into
+ * statement and question ("My computer does not power on. Could you assist me?"): the other is read whole.
+ */
+function againstStatements(facts: PromptFacts, other: PromptFacts): PromptFacts {
+  return other.onlyStatements && facts.context ? { ...facts, ...wholeOf(facts), context: null } : facts;
+}
+
+/** The asking part and the context read as one text: context first, as it usually comes. */
+function wholeOf(facts: PromptFacts): TextFacts {
+  const context = facts.context;
+  if (!context) return facts;
+  const union = (field: 'units' | 'dates' | 'entities' | 'words' | 'polarity' | 'operations' | 'tasks') => [...new Set([...context[field], ...facts[field]])].sort();
+  return {
+    numbers: [...context.numbers, ...facts.numbers],
+    units: union('units'),
+    dates: union('dates'),
+    entities: union('entities'),
+    words: union('words'),
+    negations: context.negations + facts.negations,
+    polarity: union('polarity'),
+    operations: union('operations'),
+    tasks: union('tasks'),
+    direction: facts.direction ?? context.direction,
+  };
 }
 
 /** Facts read back from a store; anything of another version or shape is undefined (the entry then misses). */
 export function readFacts(value: unknown): PromptFacts | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const facts = value as Record<string, unknown>;
-  const isShaped = facts.v === 1
+  const isShaped = facts.v === 2
     && typeof facts.language === 'string'
     && (facts.targetLanguage === null || typeof facts.targetLanguage === 'string')
-    && Number.isInteger(facts.negations) && (facts.negations as number) >= 0
+    && typeof facts.onlyStatements === 'boolean'
+    && isTextFacts(facts)
+    && (facts.context === null || (typeof facts.context === 'object' && isTextFacts(facts.context as Record<string, unknown>)));
+  return isShaped ? (facts as unknown as PromptFacts) : undefined;
+}
+
+function isTextFacts(facts: Record<string, unknown>): boolean {
+  return Number.isInteger(facts.negations) && (facts.negations as number) >= 0
     && LIST_FIELDS.every((field) => isStringList(facts[field]))
     && (facts.direction === null || (isStringList(facts.direction) && (facts.direction as string[]).length === 2));
-  return isShaped ? (facts as unknown as PromptFacts) : undefined;
 }
 
 const LIST_FIELDS = ['numbers', 'units', 'dates', 'entities', 'words', 'polarity', 'operations', 'tasks'] as const;
@@ -90,7 +148,7 @@ function tasksConflict(cached: readonly string[], asked: readonly string[]): boo
 }
 
 /** Opposite ends of one axis always veto; an axis marked on one side only vetoes where unmarked means otherwise. */
-function polarityDiffers(cached: PromptFacts, asked: PromptFacts): string | undefined {
+function polarityDiffers(cached: TextFacts, asked: TextFacts): string | undefined {
   const axisOf = (sign: string) => sign.slice(0, sign.indexOf(':'));
   const cachedAxes = new Set(cached.polarity.map(axisOf));
   const askedAxes = new Set(asked.polarity.map(axisOf));
@@ -108,8 +166,8 @@ function polarityDiffers(cached: PromptFacts, asked: PromptFacts): string | unde
  * Equal as sets, allowing a typo. An entity one prompt capitalises may sit lowercase among the other's words
  * ("France" / "france"), so a missing entity only vetoes when the other prompt does not mention it at all.
  */
-function entitiesDiffer(cached: PromptFacts, asked: PromptFacts): string | undefined {
-  const missing = (from: PromptFacts, other: PromptFacts) => from.entities.filter(
+function entitiesDiffer(cached: TextFacts, asked: TextFacts): string | undefined {
+  const missing = (from: TextFacts, other: TextFacts) => from.entities.filter(
     (entity) => !other.entities.some((candidate) => isSameWord(entity, candidate)) && !other.words.some((word) => isSameWord(entity, word)),
   );
   const cachedOnly = missing(cached, asked);
@@ -119,14 +177,14 @@ function entitiesDiffer(cached: PromptFacts, asked: PromptFacts): string | undef
 }
 
 /** Multisets, and in order when the operation does not commute ("10 minus 3" is not "3 minus 10"). */
-function numbersDiffer(cached: PromptFacts, asked: PromptFacts): string | undefined {
+function numbersDiffer(cached: TextFacts, asked: TextFacts): string | undefined {
   const isOrdered = cached.operations.some((operation) => ORDERED_OPERATIONS.has(operation));
   const same = isOrdered ? sameList(cached.numbers, asked.numbers) : sameList([...cached.numbers].sort(), [...asked.numbers].sort());
   return same ? undefined : `numbers differ: ${show(cached.numbers)} vs ${show(asked.numbers)}`;
 }
 
 /** Swapped ends ("kg to lb" / "lb to kg"), or one end kept and the other changed, ask something else. */
-function directionDiffers(cached: PromptFacts, asked: PromptFacts): string | undefined {
+function directionDiffers(cached: TextFacts, asked: TextFacts): string | undefined {
   if (!cached.direction || !asked.direction) return undefined;
   const [cachedFrom, cachedTo] = cached.direction;
   const [askedFrom, askedTo] = asked.direction;

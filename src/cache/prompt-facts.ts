@@ -1,22 +1,15 @@
 import {
-  AMBIGUOUS_MONTHS, COMPARATIVE_BEFORE_THAN, GLUED_ONLY_UNITS, IMPERATIVE_LEADS, IMPERATIVE_ONLY_TASKS, IMPLIED_EXPONENTS,
+  AMBIGUOUS_MONTHS, COMPARATIVE_BEFORE_THAN, IMPERATIVE_LEADS, IMPERATIVE_ONLY_TASKS, IMPLIED_EXPONENTS,
   KNOWN_PROPER_NOUNS, LANGUAGE_NAMES, MARKER_LANGUAGES, MATH_OPERATIONS, MONTHS, NEGATIONS, NUMBER_BOUND_OPERATIONS,
-  NUMBER_ONLY_UNITS, NUMBER_SCALES, NUMBER_WORDS, ORDINAL_WORDS, PERCENT_WORDS, POLARITY, PREFIX_SYMBOLS, PRONOUN_ONE_BEFORE,
-  RELATIVE_CUES, RELATIVE_DAYS, RELATIVE_PERIODS, SCRIPTS, STOP_WORDS, SYMBOL_OPERATIONS, TARGET_AFTER, TARGET_CUES, TASKS,
-  TEMPERATURE_SCALES, UNITS, WEEKDAYS,
+  NUMBER_ONLY_UNITS, POLARITY, RELATIVE_CUES, RELATIVE_DAYS, RELATIVE_PERIODS, SCRIPTS, STOP_WORDS, SYMBOL_OPERATIONS,
+  TARGET_AFTER, TARGET_CUES, TASKS, UNITS, WEEKDAYS,
 } from './prompt-lexicon.js';
+import { questionParts } from './prompt-clauses.js';
+import { normaliseNumber, readQuantities } from './prompt-numbers.js';
+import { claim, newReading, tokenize, type Reading, type Token } from './prompt-tokens.js';
 
-/**
- * What must agree between two prompts for one's answer to serve the other. Plain JSON, because it is stored
- * beside the cached answer (in Redis too) and compared with the next prompt's facts at lookup time.
- * Lists are sorted sets unless said otherwise, so equal facts serialise equally.
- */
-export interface PromptFacts {
-  v: 1;
-  /** 'en', 'es', …; 'und-Cyrl' when only the script is known; 'und' when unsure. */
-  language: string;
-  /** The language the answer must be in, when the prompt names one ("… into French"). */
-  targetLanguage: string | null;
+/** The facts of one stretch of a prompt. Lists are sorted sets unless said otherwise, so equal facts serialise equally. */
+export interface TextFacts {
   /** Exact decimals in order of appearance: "1,000" → "1000", "15 percent" → "15%", "third" → "3th". */
   numbers: string[];
   /** Canonical unit and currency symbols: "kilograms" → "kg", "$" → "USD". */
@@ -38,39 +31,24 @@ export interface PromptFacts {
   direction: [string, string] | null;
 }
 
-interface Token {
-  text: string;
-  lower: string;
-  kind: 'number' | 'word' | 'symbol';
-  /** No space before it: "5kg", "3rd". */
-  glued: boolean;
-  sentenceStart: boolean;
-  /** The letters of a letters+version token ("python3" → "python", "3"): an entity however it is cased. */
-  product: boolean;
+/**
+ * What must agree between two prompts for one's answer to serve the other. Plain JSON, because it is stored
+ * beside the cached answer (in Redis too) and compared with the next prompt's facts at lookup time.
+ * The facts at the top are those of the part that asks; what the asker says about themselves around it
+ * ("I'm visiting the Louvre next week.") is kept apart in `context` (prompt-clauses.ts).
+ */
+export interface PromptFacts extends TextFacts {
+  v: 2;
+  /** 'en', 'es', …; 'und-Cyrl' when only the script is known; 'und' when unsure. Read from the whole prompt. */
+  language: string;
+  /** The language the answer must be in, when the part that asks names one ("… into French"). */
+  targetLanguage: string | null;
+  /** The facts of the statements around the question, or null when the whole prompt asks. */
+  context: TextFacts | null;
+  /** Nothing in the prompt asks ("my pc wont turn on"): its statements are compared with all of the other prompt. */
+  onlyStatements: boolean;
 }
 
-/** The prompt being read: tokens, which of them a fact has claimed, and the facts so far. */
-interface Reading {
-  tokens: Token[];
-  claimed: boolean[];
-  numbers: string[];
-  /** Units in order, with whether a number stood next to them: the numbered one is what is converted. */
-  quantities: { unit: string; numbered: boolean }[];
-  dates: Set<string>;
-  polarity: Set<string>;
-  operations: Set<string>;
-  tasks: Set<string>;
-}
-
-const TOKEN = new RegExp([
-  String.raw`(?<number>(?<![\p{L}\p{N}.])[-−]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d,])|\d+)(?:\.\d+)*|(?<![\p{L}\p{N}])\.\d+)`,
-  String.raw`(?<word>[\p{L}\p{N}](?:[\p{L}\p{N}'’_.+#-]*[\p{L}\p{N}+#])?)`,
-  String.raw`(?<symbol>[$€£¥₹%°+×÷*/^=<>−–-])`,
-].join('|'), 'gu');
-const SENTENCE_BREAK = /[.!?\n:¿¡]/;
-const PRODUCT_VERSION = /^(\p{L}+)[-_]?(\d+(?:\.\d+)*)$/u;
-const ENDS_IN_DIGIT = /\d$/;
-const ORDINAL_SUFFIX = /^(?:st|nd|rd|th)$/;
 const ENTITY_SEPARATORS = /['’]s$|[-_.'’\s]/gu;
 const NON_LATIN = /[^\p{Script=Latin}\p{Script=Common}\p{Script=Inherited}]/u;
 const LATIN_LETTER = /\p{Script=Latin}/gu;
@@ -79,22 +57,23 @@ const HAS_LETTER = /\p{L}/u;
 const CAMEL = /\p{Ll}\p{Lu}/u;
 const UPPER = /\p{Lu}/u;
 
-
 export function promptFacts(text: string): PromptFacts {
-  const tokens = tokenize(text.normalize('NFC'));
-  const reading: Reading = {
-    tokens, claimed: tokens.map(() => false), numbers: [], quantities: [],
-    dates: new Set(), polarity: new Set(), operations: new Set(), tasks: new Set(),
-  };
-  const language = detectLanguage(text, tokens);
+  const normalised = text.normalize('NFC');
+  const language = detectLanguage(normalised, tokenize(normalised));
+  const parts = questionParts(normalised);
+  const { facts, targetLanguage } = readText(parts.asking, language);
+  const context = parts.context ? readText(parts.context, language).facts : null;
+  return { v: 2, language, targetLanguage, ...facts, context, onlyStatements: parts.onlyStatements };
+}
+
+function readText(text: string, language: string): { facts: TextFacts; targetLanguage: string | null } {
+  const tokens = tokenize(text);
+  const reading = newReading(tokens);
   readQuantities(reading);
   readDates(reading);
   readRequestWords(reading);
   const { entities, words } = readEntities(reading, language);
-  return {
-    v: 1,
-    language,
-    targetLanguage: readTargetLanguage(reading),
+  const facts: TextFacts = {
     numbers: reading.numbers,
     units: sortedUnique(reading.quantities.map((quantity) => quantity.unit)),
     dates: [...reading.dates].sort(),
@@ -106,35 +85,7 @@ export function promptFacts(text: string): PromptFacts {
     tasks: [...reading.tasks].sort(),
     direction: conversionDirection(reading) ?? cueDirection(reading),
   };
-}
-
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let previousEnd = 0;
-  for (const match of text.matchAll(TOKEN)) {
-    const gap = text.slice(previousEnd, match.index);
-    const kind: Token['kind'] = match.groups?.number !== undefined ? 'number' : match.groups?.word !== undefined ? 'word' : 'symbol';
-    const sentenceStart = tokens.length === 0 || SENTENCE_BREAK.test(gap);
-    pushToken(tokens, match[0], kind, gap.length === 0 && tokens.length > 0, sentenceStart);
-    previousEnd = match.index + match[0].length;
-  }
-  return tokens;
-}
-
-/** Splits "python3.11" and "GPT-4" into name and version, so "Python 3.11" reads the same. */
-function pushToken(tokens: Token[], text: string, kind: Token['kind'], glued: boolean, sentenceStart: boolean): void {
-  const version = kind === 'word' && ENDS_IN_DIGIT.test(text) ? PRODUCT_VERSION.exec(text) : null;
-  if (version) {
-    tokens.push(makeToken(version[1], 'word', glued, sentenceStart, true));
-    tokens.push(makeToken(version[2], 'number', true, false, false));
-    return;
-  }
-  tokens.push(makeToken(text, kind, glued, sentenceStart, false));
-}
-
-function makeToken(text: string, kind: Token['kind'], glued: boolean, sentenceStart: boolean, product: boolean): Token {
-  const lower = text.toLowerCase();
-  return { text, lower: lower.includes('’') ? lower.replaceAll('’', "'") : lower, kind, glued, sentenceStart, product };
+  return { facts, targetLanguage: readTargetLanguage(reading) };
 }
 
 function detectLanguage(text: string, tokens: Token[]): string {
@@ -173,143 +124,12 @@ function dominantScript(text: string): string | undefined {
   return best && best.count > latin ? best.tag : undefined;
 }
 
-function readQuantities(reading: Reading): void {
-  const { tokens, claimed } = reading;
-  for (let index = 0; index < tokens.length; index++) {
-    if (claimed[index]) continue;
-    const token = tokens[index];
-    if (token.kind === 'number') index = readQuantity(reading, index, index + 1, normaliseNumber(token.text)) - 1;
-    else if (token.kind === 'word') index = readWordQuantity(reading, index) - 1;
-    else index = readSymbolUnit(reading, index) - 1;
-  }
-}
-
-/** "$" before a number (read with the number) or alone, "°C" with no number: a unit all the same. */
-function readSymbolUnit(reading: Reading, index: number): number {
-  const { tokens } = reading;
-  const scale = tokens[index].lower === '°' ? TEMPERATURE_SCALES.get(tokens[index + 1]?.lower ?? '') : undefined;
-  const unit = scale ?? PREFIX_SYMBOLS.get(tokens[index].lower);
-  return unit ? claimUnit(reading, index, scale ? 2 : 1, unit, false) : index + 1;
-}
-
-/** Records a unit spelled by tokens [index, index + length); returns the index after it. */
-function claimUnit(reading: Reading, index: number, length: number, unit: string, numbered: boolean): number {
-  reading.quantities.push({ unit, numbered });
-  return claim(reading, index, index + length);
-}
-
-function claim(reading: Reading, from: number, to: number): number {
-  for (let index = from; index < to; index++) reading.claimed[index] = true;
-  return to;
-}
-
-/** Number words, ordinals and unit words; returns the index after what it read. */
-function readWordQuantity(reading: Reading, index: number): number {
-  const token = reading.tokens[index];
-  // "a pound", "an hour": one of the unit, as "1 lb" and "1 hour" say.
-  if ((token.lower === 'a' || token.lower === 'an') && UNITS.has(reading.tokens[index + 1]?.lower)) {
-    return readQuantity(reading, index, index + 1, '1');
-  }
-  const spelled = readNumberWords(reading.tokens, index);
-  if (spelled) return readQuantity(reading, index, spelled.end, normaliseNumber(String(spelled.value)));
-  const ordinal = ORDINAL_WORDS.get(token.lower);
-  if (ordinal) return pushNumber(reading, index, index + 1, ordinal);
-  const unit = UNITS.get(token.lower);
-  return unit && !NUMBER_ONLY_UNITS.has(token.lower) ? claimUnit(reading, index, 1, unit, false) : index + 1;
-}
-
-/** One number spanning tokens [start, end), then what qualifies it: %, an ordinal suffix, a unit. */
-function readQuantity(reading: Reading, start: number, end: number, value: string): number {
-  const { tokens } = reading;
-  claim(reading, start, end);
-  const prefix = PREFIX_SYMBOLS.get(tokens[start - 1]?.lower ?? '');
-  if (prefix) claimUnit(reading, start - 1, 1, prefix, true);
-  const next = tokens[end];
-  if (next?.glued && ORDINAL_SUFFIX.test(next.lower)) return readOrdinal(reading, end, value);
-  if (next?.glued && next.lower === 'k') return pushNumber(reading, end, end + 1, String(Number(value) * 1000));
-  const isPerCent = next?.lower === 'per' && tokens[end + 1]?.lower === 'cent';
-  if (next && (next.lower === '%' || PERCENT_WORDS.has(next.lower) || isPerCent)) {
-    const after = isPerCent ? end + 2 : end + 1;
-    if (tokens[after]?.lower === 'of') reading.operations.add('percent-of');
-    return pushNumber(reading, end, after, `${value}%`);
-  }
-  if (next?.glued && next.lower === 's' && /^\d{1,3}0$/.test(value)) return pushNumber(reading, end, end + 1, `${value}s`);
-  reading.numbers.push(value);
-  return readUnitAfter(reading, end);
-}
-
-function readOrdinal(reading: Reading, suffixIndex: number, value: string): number {
-  if (value !== '1') return pushNumber(reading, suffixIndex, suffixIndex + 1, `${value}th`);
-  // "1st" means what "first" means, and "first" sits on the order axis beside "last".
-  reading.polarity.add('order:+');
-  return claim(reading, suffixIndex, suffixIndex + 1);
-}
-
-/** Records a number whose further tokens [from, next) are read too. */
-function pushNumber(reading: Reading, from: number, next: number, value: string): number {
-  reading.numbers.push(value);
-  return claim(reading, from, next);
-}
-
-/** "5 kg", "30°C", "30 degrees celsius", "10am": the unit that qualifies the number just read. */
-function readUnitAfter(reading: Reading, index: number): number {
-  const { tokens } = reading;
-  const next = tokens[index];
-  if (!next || next.kind === 'number') return index;
-  if (next.lower === '°' || next.lower === 'degree' || next.lower === 'degrees') {
-    const scale = TEMPERATURE_SCALES.get(tokens[index + 1]?.lower ?? '');
-    return claimUnit(reading, index, scale ? 2 : 1, scale ?? 'deg', true);
-  }
-  const unit = UNITS.get(next.lower) ?? PREFIX_SYMBOLS.get(next.lower);
-  if (!unit || (GLUED_ONLY_UNITS.has(next.lower) && !next.glued)) return index;
-  return claimUnit(reading, index, 1, unit, true);
-}
-
-/** "twenty-five", "two hundred and five", "a dozen"; "one" after "which"/"the" is a pronoun. */
-function readNumberWords(tokens: Token[], start: number): { value: number; end: number } | undefined {
-  const first = tokens[start].lower;
-  const isArticle = (first === 'a' || first === 'an') && NUMBER_SCALES.has(tokens[start + 1]?.lower);
-  if (!isArticle && !NUMBER_WORDS.has(first) && !NUMBER_SCALES.has(first) && !first.includes('-')) return undefined;
-  let index = isArticle ? start + 1 : start;
-  let total = 0;
-  let current = isArticle ? 1 : 0;
-  while (index < tokens.length) {
-    const parts = tokens[index].lower.split('-');
-    if (!parts.every((part) => NUMBER_WORDS.has(part) || NUMBER_SCALES.has(part))) {
-      if (tokens[index].lower !== 'and' || index === start || !NUMBER_WORDS.has(tokens[index + 1]?.lower)) break;
-      index++;
-      continue;
-    }
-    for (const part of parts) {
-      const scale = NUMBER_SCALES.get(part);
-      if (scale === undefined) current += NUMBER_WORDS.get(part)!;
-      else if (scale >= 1000) [total, current] = [total + (current || 1) * scale, 0];
-      else current = (current || 1) * scale;
-    }
-    index++;
-  }
-  if (index === start || (index === start + 1 && isPronounOne(tokens, start))) return undefined;
-  return { value: total + current, end: index };
-}
-
-function isPronounOne(tokens: Token[], index: number): boolean {
-  const next = tokens[index + 1]?.lower;
-  return tokens[index].lower === 'one' && (PRONOUN_ONE_BEFORE.has(tokens[index - 1]?.lower) || next === 'of' || next === undefined);
-}
-
-/** "1,000", "1 000" and "1000" are one number; so are "2.50" and "2.5". Versions ("3.1.4") stay as written. */
-function normaliseNumber(text: string): string {
-  const plain = text.replace(/[ ,]/g, '').replace('−', '-');
-  if (plain.split('.').length > 2) return plain.split('.').map((part) => String(Number(part))).join('.');
-  const value = Number(plain);
-  return Number.isFinite(value) ? String(value) : plain;
-}
-
 function readDates(reading: Reading): void {
   const { tokens, claimed } = reading;
   for (let index = 0; index < tokens.length; index++) {
     const date = claimed[index] || tokens[index].kind !== 'word' ? undefined : dateAt(tokens, index);
-    if (date) reading.dates.add(date.value);
+    // "on weekends" asks what "on Saturday or Sunday" asks.
+    for (const value of date?.value === 'weekend' ? ['sat', 'sun'] : date ? [date.value] : []) reading.dates.add(value);
     if (date) index = claim(reading, index, index + date.length) - 1;
   }
 }
@@ -342,7 +162,7 @@ function readRequestWords(reading: Reading): void {
     const math = MATH_OPERATIONS.get(token.lower);
     const exponent = IMPLIED_EXPONENTS.get(token.lower);
     // Without a number, "add", "total" or "mean" are ordinary words ("add a column", "what does X mean").
-    const isMath = (math || exponent) && (hasNumbers || !NUMBER_BOUND_OPERATIONS.has(token.lower));
+    const isMath = (math || exponent) && (hasNumbers || !NUMBER_BOUND_OPERATIONS.has(token.lower)) && !isVerbMean(tokens, index);
     if (math && isMath) reading.operations.add(math);
     if (exponent && hasNumbers) reading.numbers.push(exponent);
     const task = TASKS.get(token.lower) ?? imperativeTask(tokens, index);
@@ -351,6 +171,14 @@ function readRequestWords(reading: Reading): void {
     if (sign) reading.polarity.add(sign);
   }
 }
+
+/** "what does HTTP 404 mean": the verb; "the mean of 2, 4", "arithmetic mean": the average. */
+function isVerbMean(tokens: Token[], index: number): boolean {
+  if (!/^means?$|^meant$/.test(tokens[index].lower)) return false;
+  return !(MEAN_BEFORE.has(tokens[index - 1]?.lower) || tokens[index + 1]?.lower === 'of');
+}
+
+const MEAN_BEFORE = new Set(['the', 'a', 'arithmetic', 'geometric', 'harmonic', 'sample', 'population', 'weighted']);
 
 /** "more"/"less" only compare before "than" ("more than 5"), not in "tell me more". */
 function comparativeSign(tokens: Token[], index: number): string | undefined {

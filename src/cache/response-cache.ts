@@ -7,6 +7,7 @@ import { withoutCourtesy } from './courtesy.js';
 import { promptFacts, type PromptFacts } from './prompt-facts.js';
 import { cosine } from '../quality/relevance-check.js';
 import { VectorIndex } from './vector-index.js';
+import { preloadWordSenses } from './word-senses.js';
 
 /** Unit-length embedding of one prompt, by the local embedding model. */
 export type PromptEmbedder = (text: string, signal: AbortSignal) => Promise<Float32Array>;
@@ -59,6 +60,8 @@ export class ResponseCache implements StoreListener {
   constructor(private readonly options: ResponseCacheOptions) {
     this.now = options.now ?? Date.now;
     options.store.follow(this);
+    // The guard's word senses are read now, not on the first paraphrase a user waits for.
+    if (options.embed) preloadWordSenses();
   }
 
   /**

@@ -150,6 +150,43 @@ describe('prompt facts', () => {
     expect(promptFacts('twenty-five percent').numbers).toEqual(['25%']);
   });
 
+  it('reads fractions, scale words and counting words as the digits they stand for', () => {
+    expect(promptFacts('convert 2½ kg to pounds').numbers).toEqual(promptFacts('convert 2.5 kg to pounds').numbers);
+    expect(promptFacts('two and a half cups').numbers).toEqual(['2.5']);
+    for (const written of ['1 million', '1,000,000', 'a million', 'one million']) expect(promptFacts(`${written} divided by 8`).numbers).toEqual(['1000000', '8']);
+    expect(promptFacts('why was I charged twice').numbers).toEqual(promptFacts('why was I charged two times').numbers);
+    expect(promptFacts('what is 3 squared plus 4 squared')).toMatchObject({ numbers: ['3', '2', '4', '2'], operations: ['power', 'sum'] });
+    expect(promptFacts('what is 3^2 + 4^2')).toMatchObject({ numbers: ['3', '2', '4', '2'], operations: ['power', 'sum'] });
+  });
+
+  it('"one" as a pronoun, "a" in a rate and "a bit" count nothing', () => {
+    for (const prompt of ["How does one change one's username?", 'Could you write one for me?', 'the premium one, how much more per month', 'how many meals a day does she need', "I'm a bit nervous about it", 'do I need a visa as a US citizen']) {
+      expect(promptFacts(prompt).numbers).toEqual([]);
+    }
+    expect(promptFacts('what is one plus one').numbers).toEqual(['1', '1']);
+    expect(promptFacts('how many calories in a pound of rice').numbers).toEqual(['1']);
+  });
+
+  it('numbers written another way are the same number; another number still vetoes', () => {
+    expect(verdict('convert 2.5 kg to pounds', 'convert 2½ kg to pounds')).toEqual({ same: true });
+    expect(verdict('how much is 1 million divided by 8', 'how much is 1,000,000 divided by 8')).toEqual({ same: true });
+    expect(verdict('what is 3 squared plus 4 squared', 'what is 3^2 + 4^2')).toEqual({ same: true });
+    expect(verdict('convert 2.5 kg to pounds', 'convert 3½ kg to pounds').same).toBe(false);
+    expect(verdict('how much is 1 million divided by 8', 'how much is 2,000,000 divided by 8').same).toBe(false);
+    expect(verdict('what is 3 squared', 'what is 3 cubed').same).toBe(false);
+    expect(verdict('why was I charged twice', 'why was I charged three times').same).toBe(false);
+  });
+
+  it('"weekends" are Saturday and Sunday, not one of them', () => {
+    expect(verdict('do you deliver on weekends', 'is Saturday or Sunday delivery an option?')).toEqual({ same: true });
+    expect(verdict('do you deliver on weekends', 'do you deliver on Saturdays').same).toBe(false);
+  });
+
+  it('"what does X mean" is no average; "the mean of" is', () => {
+    expect(promptFacts('what does HTTP 404 mean').operations).toEqual([]);
+    expect(verdict("what's the mean of 2, 4, 4, 10", "what's the median of 2, 4, 4, 10").same).toBe(false);
+  });
+
   it('canonicalises unit spellings', () => {
     expect(promptFacts('3 kilograms').units).toEqual(promptFacts('3kg').units);
     expect(promptFacts('30 degrees celsius').units).toEqual(promptFacts('30°C').units);
@@ -181,7 +218,8 @@ describe('readFacts', () => {
     ['nothing', undefined],
     ['null', null],
     ['a string', JSON.stringify(good)],
-    ['another version', { ...good, v: 2 }],
+    ['an older version', { ...good, v: 1 }],
+    ['a context of the wrong shape', { ...good, context: { numbers: 'none' } }],
     ['no version', { ...good, v: undefined }],
     ['numbers as numbers', { ...good, numbers: [15, 80] }],
     ['a missing list', { ...good, entities: undefined }],
