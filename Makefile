@@ -1,5 +1,5 @@
 # The single entry point (DESIGN.md §6).
-.PHONY: setup start test bench eval train lint typecheck clean
+.PHONY: setup start test bench soak eval train lint typecheck clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,10 @@ bench: setup
 	node --import tsx load-tests/bench-inference-log.ts
 	node --import tsx load-tests/bench-log-thread.ts
 	node --import tsx load-tests/bench-cache.ts
+
+# 30 minutes of mixed traffic; RSS and event-loop lag every 10 s (SOAK_SECONDS to change; not in CI).
+soak: setup
+	node --import tsx load-tests/soak.ts
 
 lint:
 	./node_modules/.bin/eslint --max-warnings 0 .

@@ -105,8 +105,11 @@ export interface BurstOutcome {
   slowestMs: number;
 }
 
-/** `count` distinct questions to `model`, at most `concurrency` at once, through the SDK. */
-export async function chatBurst(client: OpenAI, model: string, count: number, concurrency: number): Promise<BurstOutcome> {
+/**
+ * `count` distinct questions to `model`, at most `concurrency` at once, through the SDK. A burst
+ * with another `label` asks other questions (a flaky fake fails by the question).
+ */
+export async function chatBurst(client: OpenAI, model: string, count: number, concurrency: number, label = 'burst'): Promise<BurstOutcome> {
   const outcome: BurstOutcome = { requestIds: [], failures: new Map(), fellBack: 0, slowestMs: 0 };
   let next = 0;
   const worker = async () => {
@@ -115,7 +118,7 @@ export async function chatBurst(client: OpenAI, model: string, count: number, co
       const startedMs = performance.now();
       try {
         const { response } = await client.chat.completions
-          .create({ model, messages: [{ role: 'user', content: `burst question ${index} for ${model}` }] })
+          .create({ model, messages: [{ role: 'user', content: `${label} question ${index} for ${model}` }] })
           .withResponse();
         outcome.requestIds.push(response.headers.get('x-sluice-request-id')!);
         if (response.headers.get('x-sluice-fallback-from')) outcome.fellBack++;
