@@ -28,6 +28,7 @@ import { shadowSamplerFor } from './learning/shadow-sampler.js';
 import type { EmbeddingStore } from './store/embedding-store.js';
 import { VectorPipeline } from './pipeline/vector-pipeline.js';
 import { liveSavingsReports } from './learning/savings-report.js';
+import { liveDashboard } from './dashboard/live-dashboard.js';
 import type { SqlSession } from './store/sql-database.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { TierRouter } from './routing/router.js';
@@ -206,6 +207,11 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer, cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
     responses,
     reports: liveSavingsReports(parts.store?.database, config, parts.inferenceLog && (() => parts.inferenceLog!.flush())),
+    dashboard: liveDashboard(parts.store?.database, config, {
+      flush: parts.inferenceLog && (() => parts.inferenceLog!.flush()),
+      ledgerSpentUsd: async () => (await budget.guard.snapshot([{ scope: 'global', capUsd: config.budget.monthly_usd }]))[0]?.spentUsd,
+      driftAlerts: drift && (() => drift.recentAlerts()),
+    }),
     optimize: optimizer && ((command) => optimizer.control.run(command)),
     onChatRecord:
       ramp || shadow || drift

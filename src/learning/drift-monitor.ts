@@ -24,6 +24,14 @@ export interface DriftVerdict {
   readonly recentCount: number;
 }
 
+/** A signal turning from stable to drifted, when it did (wall clock). */
+export interface DriftAlert extends DriftVerdict {
+  readonly at: Date;
+}
+
+/** How many alerts `recentAlerts` keeps: enough for the dashboard's list, bounded for a long-running gateway. */
+const KEPT_ALERTS = 50;
+
 export type PromptEmbedder = (text: string) => Promise<ArrayLike<number>>;
 
 export interface DriftMonitorOptions {
@@ -95,6 +103,7 @@ export class DriftMonitor {
   private latestQuality: number[] = [];
   private clusters: Clusters | undefined;
   private readonly drifted = new Set<DriftSignal>();
+  private readonly alerts: DriftAlert[] = [];
   /** The local_share to come back to, while the protection holds it lowered. */
   private restoreShare: number | undefined;
   private embedding: Promise<void> | undefined;
@@ -127,6 +136,11 @@ export class DriftMonitor {
     }
     if (this.latestQuality.length >= 2 * this.options.settings.window_size) this.latestQuality = this.latestQuality.slice(-this.options.settings.window_size);
     if (record.inputText) this.sampleEmbedding(record.inputText);
+  }
+
+  /** The latest alerts since start, oldest first (GET /admin/dashboard/data lists them). */
+  recentAlerts(): readonly DriftAlert[] {
+    return this.alerts;
   }
 
   /** Resolves once the embedding in flight, if any, has been added (shutdown and tests). */
@@ -246,6 +260,8 @@ export class DriftMonitor {
       return;
     }
     this.drifted.add(verdict.signal);
+    this.alerts.push({ ...verdict, at: new Date() });
+    if (this.alerts.length > KEPT_ALERTS) this.alerts.splice(0, this.alerts.length - KEPT_ALERTS);
     metrics.driftAlerts.inc({ signal: verdict.signal });
     logger.warn({ event: 'drift', ...verdict }, `drift detected: ${verdict.signal}`);
     void this.webhook?.(verdict);

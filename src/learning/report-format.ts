@@ -52,6 +52,7 @@ function sectionsOf(report: SavingsReport): Sections {
     summary: [
       ['requests', `${report.requests} (${report.chat_requests} chat, ${report.answered_chat_requests} answered)`],
       ['spend', usd(report.spend_usd)],
+      ['shadow spend', `${usd(report.shadow_spend_usd)} (shadow sampling, in the spend)`],
       ['baseline spend', report.counterfactual_usd === null ? `- (${report.baseline_model} has no configured price)` : `${usd(report.counterfactual_usd)} if every chat request had gone to ${report.baseline_model}`],
       ['savings', savings],
       ['cache share', share(report.cache_share)],

@@ -55,7 +55,10 @@ export interface SavingsReport {
   requests: number;
   chat_requests: number;
   answered_chat_requests: number;
+  /** Every attempt's cost plus `shadow_spend_usd`. */
   spend_usd: number;
+  /** What shadow sampling's premium calls cost (learning.shadow, the caller `sluice:shadow`): they are no request's attempts. */
+  shadow_spend_usd: number;
   baseline_model: string;
   /** Null when the baseline model is not configured. */
   counterfactual_usd: number | null;
@@ -82,11 +85,11 @@ export interface SavingsReport {
  * a passthrough answer that came without usage. A budget refusal is a failure: the caller asked
  * for something valid and got no answer.
  */
-const CALLER_ERRORS = ['invalid-request', 'unprocessable', 'payload-too-large', 'client-closed', 'usage-missing'];
+export const CALLER_ERRORS = ['invalid-request', 'unprocessable', 'payload-too-large', 'client-closed', 'usage-missing'];
 /** Refusals that are the gateway doing its job, when they came before any model was tried; a vendor's 429 on the last attempt is a failure. */
-const REFUSALS = ['unauthenticated', 'model-not-allowed', 'not-found', 'rate-limited'];
+export const REFUSALS = ['unauthenticated', 'model-not-allowed', 'not-found', 'rate-limited'];
 
-interface PeriodBounds {
+export interface PeriodBounds {
   start: Date;
   end: Date;
   monthStart: Date;
@@ -115,15 +118,18 @@ export async function buildSavingsReport(session: SqlSession, options: SavingsRe
   const otherModels = options.models.filter((model) => !model.capabilities.includes('chat')).map((model) => model.id);
   const totals = await queryTotals(session, bounds, otherModels);
   const topCount = options.topCount ?? 5;
-  const [topModels, topTenants, monthToDateUsd] = await Promise.all([
+  const [topModels, topTenants, monthToDateUsd, shadowSpendUsd] = await Promise.all([
     queryTopModels(session, bounds, topCount),
     queryTopTenants(session, bounds, topCount),
     queryMonthToDate(session, bounds, now),
+    queryShadowSpend(session, bounds.start, bounds.end),
   ]);
+  const spendUsd = totals.spend_usd + shadowSpendUsd;
 
   const baseline = options.models.find((model) => model.id === options.targets.baseline_model);
   const counterfactualUsd = baseline ? counterfactualOf(baseline.price, totals) : null;
-  const savingsUsd = counterfactualUsd === null ? null : counterfactualUsd - totals.spend_usd;
+  // The counterfactual has no shadow calls: sending everything to the baseline needs no second opinion.
+  const savingsUsd = counterfactualUsd === null ? null : counterfactualUsd - spendUsd;
   const localShare = ratio(totals.local_answered, totals.chat_answered);
   const costPerRequestUsd = ratio(totals.chat_spend_usd, totals.chat_requests);
   const failureRate = ratio(totals.failures, totals.requests);
@@ -135,7 +141,8 @@ export async function buildSavingsReport(session: SqlSession, options: SavingsRe
     requests: totals.requests,
     chat_requests: totals.chat_requests,
     answered_chat_requests: totals.chat_answered,
-    spend_usd: totals.spend_usd,
+    spend_usd: spendUsd,
+    shadow_spend_usd: shadowSpendUsd,
     baseline_model: targets.baseline_model,
     counterfactual_usd: counterfactualUsd,
     savings_usd: savingsUsd,
@@ -194,7 +201,7 @@ function counterfactualOf(price: PriceConfig, totals: Totals): number {
  * The period's and its month's bounds, computed by the database on the zone's wall clock, so a
  * daylight-saving change inside the period moves its end with it.
  */
-async function periodBounds(session: SqlSession, kind: ReportPeriod, now: Date, timeZone: string): Promise<PeriodBounds> {
+export async function periodBounds(session: SqlSession, kind: ReportPeriod, now: Date, timeZone: string): Promise<PeriodBounds> {
   const { rows } = await session.query<{ start: Date | string; end: Date | string; month_start: Date | string; month_end: Date | string }>(
     `with local_now as (select $1::timestamptz at time zone $2 as wall)
      select date_trunc($3, wall) at time zone $2 as start,
@@ -228,71 +235,73 @@ interface Totals {
 }
 
 /**
- * The attempts of the requests whose first attempt started in the period ($1, $2). Later attempts
- * start after the first, and no request lasts a day: the time bounds let an index narrow the scan.
+ * $1/$2 bound the period, $3 lists the configured models that cannot chat, $4/$5 the errors above.
+ * Migration 007 keeps what the report reads up to date as attempts are logged: per request
+ * (`report_requests`, its last attempt's fields and its latency) and summed by the quarter hour of
+ * its first attempt (`report_totals_rollup`; every zone's midnight is on a quarter hour), so no
+ * query here reads every attempt of the period.
  */
-const IN_PERIOD = `created_at >= $1 and created_at < $2::timestamptz + interval '1 day'
-  and request_id in (select request_id from model_inferences where attempt = 1 and created_at >= $1 and created_at < $2)`;
-
-/** One row per request of the period, described by its last attempt; $1/$2 bound the period, $3 lists the configured models that cannot chat, $4/$5 the errors above. */
-const REQUESTS_CTE = `
-  period_rows as (
-    select * from model_inferences where ${IN_PERIOD}
-  ),
-  per_request as (
-    select request_id,
-           coalesce(sum(cost), 0)::float8 as cost_usd,
-           case when count(latency_ms) = 0 then null
-                else extract(epoch from max(created_at + coalesce(latency_ms, 0) * interval '1 millisecond') - min(created_at)) * 1000
-           end::float8 as latency_ms
-      from period_rows group by request_id
-  ),
-  last_attempts as (
-    select distinct on (request_id) request_id, model_id, route, outcome, error, tenant, routing_reason,
-           prompt_tokens, completion_tokens, quality_score
-      from period_rows order by request_id, attempt desc
-  ),
+const CHAT = `(route = 'cache' or (model_id <> '' and model_id <> all($3::text[]) and not is_passthrough))`;
+const FAILURE = `(error <> '' and error not like 'http-4%' and error <> all($4::text[]) and (model_id <> '' or error <> all($5::text[])))`;
+const PERIOD_TOTALS = `
+  totals as (
+    select *, ${CHAT} as is_chat, ${FAILURE} as is_failure
+      from report_totals_rollup where bucket >= $1 and bucket < $2
+  )`;
+/** The same definitions on report_requests' nullable columns. */
+const PERIOD_REQUESTS = `
   requests as (
-    select l.*, p.cost_usd, p.latency_ms,
-           (l.route = 'cache' or (l.model_id is not null and l.model_id <> all($3::text[]) and coalesce(l.routing_reason, '') not like 'passthrough %')) as is_chat,
-           (l.outcome in ('answered', 'cache-hit')) as is_served,
-           (l.error is not null and l.error not like 'http-4%' and l.error <> all($4::text[])
-             and (l.model_id is not null or l.error <> all($5::text[]))) as is_failure
-      from last_attempts l join per_request p using (request_id)
+    select latency_ms,
+           (route = 'cache' or (model_id is not null and model_id <> all($3::text[]) and coalesce(routing_reason, '') not like 'passthrough %')) as is_chat,
+           (outcome in ('answered', 'cache-hit')) as is_served
+      from report_requests where first_at >= $1 and first_at < $2
   )`;
 
 async function queryTotals(session: SqlSession, bounds: PeriodBounds, otherModels: readonly string[]): Promise<Totals> {
-  const { rows } = await session.query<Record<keyof Totals, number | string | null>>(
-    `with ${REQUESTS_CTE}
-     select count(*)::int as requests,
-            count(*) filter (where is_chat)::int as chat_requests,
-            count(*) filter (where is_chat and is_served)::int as chat_answered,
-            count(*) filter (where is_chat and is_served and route in ('local', 'cache'))::int as local_answered,
-            count(*) filter (where is_chat and is_served and route = 'cache')::int as cache_answered,
-            coalesce(sum(cost_usd), 0)::float8 as spend_usd,
-            coalesce(sum(cost_usd) filter (where is_chat), 0)::float8 as chat_spend_usd,
-            coalesce(sum(cost_usd) filter (where not is_chat or prompt_tokens is null or completion_tokens is null), 0)::float8 as unpriced_spend_usd,
-            coalesce(sum(prompt_tokens) filter (where is_chat and completion_tokens is not null), 0)::float8 as baseline_prompt_tokens,
-            coalesce(sum(completion_tokens) filter (where is_chat and prompt_tokens is not null), 0)::float8 as baseline_completion_tokens,
-            avg(quality_score) filter (where is_chat and is_served)::float8 as quality_mean,
-            count(quality_score) filter (where is_chat and is_served)::int as quality_scored,
-            percentile_cont(0.5) within group (order by latency_ms) filter (where is_chat and is_served) as latency_p50_ms,
-            percentile_cont(0.95) within group (order by latency_ms) filter (where is_chat and is_served) as latency_p95_ms,
-            count(*) filter (where is_failure)::int as failures
-       from requests`,
-    [bounds.start.toISOString(), bounds.end.toISOString(), otherModels, CALLER_ERRORS, REFUSALS],
-  );
+  const params = [bounds.start.toISOString(), bounds.end.toISOString(), otherModels, CALLER_ERRORS, REFUSALS];
+  const [{ rows }, { rows: latencies }] = await Promise.all([
+    session.query<Record<string, number | string | null>>(
+      `with ${PERIOD_TOTALS}
+       select coalesce(sum(requests), 0)::int as requests,
+              coalesce(sum(requests) filter (where is_chat), 0)::int as chat_requests,
+              coalesce(sum(requests) filter (where is_chat and is_served), 0)::int as chat_answered,
+              coalesce(sum(requests) filter (where is_chat and is_served and route in ('local', 'cache')), 0)::int as local_answered,
+              coalesce(sum(requests) filter (where is_chat and is_served and route = 'cache'), 0)::int as cache_answered,
+              coalesce(sum(cost_usd), 0)::float8 as spend_usd,
+              coalesce(sum(cost_usd) filter (where is_chat), 0)::float8 as chat_spend_usd,
+              coalesce(sum(cost_usd) filter (where not is_chat or not has_prompt_tokens or not has_completion_tokens), 0)::float8 as unpriced_spend_usd,
+              coalesce(sum(prompt_tokens) filter (where is_chat and has_completion_tokens), 0)::float8 as baseline_prompt_tokens,
+              coalesce(sum(completion_tokens) filter (where is_chat and has_prompt_tokens), 0)::float8 as baseline_completion_tokens,
+              (sum(quality_sum) filter (where is_chat and is_served) / nullif(sum(quality_count) filter (where is_chat and is_served), 0))::float8 as quality_mean,
+              coalesce(sum(quality_count) filter (where is_chat and is_served), 0)::int as quality_scored,
+              coalesce(sum(requests) filter (where is_failure), 0)::int as failures
+         from totals`,
+      params,
+    ),
+    // One sort for both percentiles (the array form): sorting is most of the report's time on PGlite.
+    session.query<{ latency_percentiles: (number | string | null)[] | null }>(
+      `with ${PERIOD_REQUESTS}
+       select percentile_cont(array[0.5, 0.95]::float8[]) within group (order by latency_ms) filter (where is_chat and is_served) as latency_percentiles
+         from requests`,
+      params.slice(0, 3),
+    ),
+  ]);
   // pg returns float8 as numbers and int as numbers; only the averages and percentiles may be null.
   const entries = Object.entries(rows[0]!).map(([key, value]) => [key, value === null ? null : Number(value)]);
-  return Object.fromEntries(entries) as Totals;
+  const percentiles = latencies[0]?.latency_percentiles;
+  const percentile = (index: number) => (percentiles?.[index] === undefined || percentiles[index] === null ? null : Number(percentiles[index]));
+  return { ...(Object.fromEntries(entries) as Omit<Totals, 'latency_p50_ms' | 'latency_p95_ms'>), latency_p50_ms: percentile(0), latency_p95_ms: percentile(1) };
 }
 
+/**
+ * The top lists read `report_attempt_rollup`, whose quarter-hour buckets are those of each
+ * attempt's request's first attempt: the period's bounds (a midnight in any zone) fall on them.
+ */
 async function queryTopModels(session: SqlSession, bounds: PeriodBounds, limit: number): Promise<ModelCost[]> {
   const { rows } = await session.query<{ model: string; cost_usd: number | string; attempts: number | string; answers: number | string }>(
-    `select model_id as model, coalesce(sum(cost), 0)::float8 as cost_usd, count(*)::int as attempts,
-            count(*) filter (where outcome in ('answered', 'cache-hit'))::int as answers
-       from model_inferences
-      where model_id is not null and ${IN_PERIOD}
+    `select model_id as model, sum(cost_usd)::float8 as cost_usd, sum(attempts)::int as attempts, sum(answers)::int as answers
+       from report_attempt_rollup
+      where model_id <> '' and bucket >= $1 and bucket < $2
       group by model_id order by 2 desc, 3 desc, 1 limit $3`,
     [bounds.start.toISOString(), bounds.end.toISOString(), limit],
   );
@@ -301,21 +310,46 @@ async function queryTopModels(session: SqlSession, bounds: PeriodBounds, limit: 
 
 async function queryTopTenants(session: SqlSession, bounds: PeriodBounds, limit: number): Promise<TenantCost[]> {
   const { rows } = await session.query<{ tenant: string | null; cost_usd: number | string; requests: number | string }>(
-    // Every request has exactly one first attempt: counting those counts requests without a distinct.
-    `select tenant, coalesce(sum(cost), 0)::float8 as cost_usd, count(*) filter (where attempt = 1)::int as requests
-       from model_inferences
-      where ${IN_PERIOD}
+    // Every request has exactly one first attempt: summing those counts requests. '' is "no key".
+    `select nullif(tenant, '') as tenant, sum(cost_usd)::float8 as cost_usd, sum(first_attempts)::int as requests
+       from report_attempt_rollup
+      where bucket >= $1 and bucket < $2
       group by tenant order by 2 desc, 3 desc, 1 nulls last limit $3`,
     [bounds.start.toISOString(), bounds.end.toISOString(), limit],
   );
   return rows.map((row) => ({ tenant: row.tenant, cost_usd: Number(row.cost_usd), requests: Number(row.requests) }));
 }
 
-/** Everything spent this month up to `now`, whatever period the report shows. */
+const HOUR_MS = 3_600_000;
+
+/**
+ * Everything spent this month up to `now`, shadow calls included, whatever period the report shows.
+ * The whole hours come from `dashboard_rollup` (migration 006, by each attempt's own hour), the
+ * ragged ends (the current hour; a month starting on a half-hour zone's midnight) from the log.
+ */
 async function queryMonthToDate(session: SqlSession, bounds: PeriodBounds, now: Date): Promise<number> {
+  const fromMs = bounds.monthStart.getTime();
+  const wholeFromMs = Math.ceil(fromMs / HOUR_MS) * HOUR_MS;
+  const wholeToMs = Math.max(wholeFromMs, Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
+  const iso = (ms: number) => new Date(ms).toISOString();
   const { rows } = await session.query<{ spent: number | string }>(
-    `select coalesce(sum(cost), 0)::float8 as spent from model_inferences where created_at >= $1 and created_at <= $2`,
-    [bounds.monthStart.toISOString(), now.toISOString()],
+    `select (coalesce((select sum(cost_usd) from dashboard_rollup where bucket >= $2 and bucket < $3), 0)
+           + coalesce((select sum(cost) from model_inferences where created_at >= $1 and created_at < $2 and created_at <= $4), 0)
+           + coalesce((select sum(cost) from model_inferences where created_at >= greatest($1::timestamptz, $3::timestamptz) and created_at <= $4), 0))::float8 as spent`,
+    [iso(fromMs), iso(wholeFromMs), iso(wholeToMs), now.toISOString()],
+  );
+  const shadowUsd = await queryShadowSpend(session, bounds.monthStart, now, true);
+  return Number(rows[0]?.spent ?? 0) + shadowUsd;
+}
+
+/**
+ * Shadow sampling's vendor spend from `shadow_labels.cost` (the sampler settles its hold and
+ * stores the cost with the label; it writes no model_inferences row), in [from, to) or [from, to].
+ */
+async function queryShadowSpend(session: SqlSession, from: Date, to: Date, isToInclusive = false): Promise<number> {
+  const { rows } = await session.query<{ spent: number | string }>(
+    `select coalesce(sum(cost), 0)::float8 as spent from shadow_labels where created_at >= $1 and created_at ${isToInclusive ? '<=' : '<'} $2`,
+    [from.toISOString(), to.toISOString()],
   );
   return Number(rows[0]?.spent ?? 0);
 }

@@ -15,6 +15,8 @@ import type { EmbeddingsPipeline } from '../pipeline/embeddings-pipeline.js';
 import type { TranscriptionPipeline } from '../pipeline/transcription-pipeline.js';
 import type { VectorPipeline } from '../pipeline/vector-pipeline.js';
 import { adminRouter } from './routes/admin-routes.js';
+import { dashboardRouter } from './routes/dashboard-routes.js';
+import type { DashboardRequests } from '../dashboard/live-dashboard.js';
 import { authMiddleware } from './auth-middleware.js';
 import { corsMiddleware, type CorsSettings } from './cors.js';
 import { toErrorResponse } from './error-response.js';
@@ -60,6 +62,8 @@ export interface AppDependencies {
   reports?: SavingsReports;
   /** POST /admin/optimize; none when the optimizer is off. */
   optimize?: OptimizeRequests;
+  /** GET /admin/dashboard/data; none when the store has no SQL database. */
+  dashboard?: DashboardRequests;
   /** Sees every finished chat request's record and what it asked (the rollout ramp, shadow sampling); none when both are off. */
   onChatRecord?(record: RequestRecord, seen: ChatRecordContext): void;
   /** Browser access from other origins; none when no origin is allowed (the default). */
@@ -81,6 +85,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.get('/openapi.json', (_request, response) => {
     response.json(openApiDocument());
   });
+  app.use(dashboardRouter(deps.keys, deps.hasMasterKey, deps.dashboard));
   app.use('/admin', adminRouter(deps.keys, deps.hasMasterKey, deps.responses, deps.reports, deps.optimize));
 
   const v1 = express.Router();

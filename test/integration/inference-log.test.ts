@@ -133,7 +133,7 @@ async function migrationsAreIdempotent(database: SqlDatabase) {
   expect(await runMigrations(database)).toEqual([]);
   expect(await runMigrations(database)).toEqual([]);
   const versions = await database.query<{ version: string }>('select version from sluice_migrations');
-  expect(versions.rows.map((row) => row.version)).toEqual(['001_init', '002_match_embeddings', '003_attempt_outcome', '004_cache_entry', '005_feedback']);
+  expect(versions.rows.map((row) => row.version)).toEqual(['001_init', '002_match_embeddings', '003_attempt_outcome', '004_cache_entry', '005_feedback', '006_dashboard_rollup', '007_report_rollup']);
   const index = await database.query<{ indexdef: string }>(
     `select indexdef from pg_indexes where indexname = 'embeddings_embedding_idx'`,
   );

@@ -6,6 +6,7 @@ import { toLoggedInference, type InferenceRow } from '../../../src/store/inferen
 import { openPgliteDatabase } from '../../../src/store/pglite-store.js';
 import type { SqlDatabase } from '../../../src/store/sql-database.js';
 import { SqlRowSink } from '../../../src/store/sql-row-sink.js';
+import { SqlShadowLabelStore } from '../../../src/store/feedback-store.js';
 
 const config = parseConfig({
   backends: {
@@ -209,5 +210,47 @@ describe('renderings', () => {
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co');
     expect(html).not.toMatch(/<link|src=/);
+  });
+});
+
+describe('shadow sampling’s spend', () => {
+  /** The fixture month with two shadow calls this December ($0.0042 + $0.0008) and one in November ($1). */
+  async function withShadowLabels(): Promise<{ report: SavingsReport; database: SqlDatabase }> {
+    const other = await openPgliteDatabase({ inMemory: true });
+    await new SqlRowSink(other).insert(ROWS.map((row) => toLoggedInference(row, { kind: 'full' })));
+    const labels = new SqlShadowLabelStore(other);
+    const shadows = [
+      { requestId: 'local-1', costUsd: 0.0042, at: at(DAY, 500) },
+      { requestId: 'local-2', costUsd: 0.0008, at: at(DAY, 1500) },
+      { requestId: 'november', costUsd: 1, at: at('2026-11-30T23:40:00Z') },
+    ];
+    for (const shadow of shadows) {
+      await labels.save({ requestId: shadow.requestId, tier: 'simple', localModel: 'local-llm', premiumModel: 'claude-3-5-sonnet-latest', costUsd: shadow.costUsd, agreement: 0.7 });
+      await other.query('update shadow_labels set created_at = $1 where request_id = $2', [shadow.at.toISOString(), shadow.requestId]);
+    }
+    return { report: await buildSavingsReport(other, options()), database: other };
+  }
+
+  it('is its own figure, counts in the spend and the month to date, and lowers the savings', async () => {
+    const { report, database: other } = await withShadowLabels();
+    try {
+      expect(report.shadow_spend_usd).toBeCloseTo(0.005, 10);
+      expect(report.spend_usd).toBeCloseTo(0.02192 + 0.005, 10);
+      expect(report.counterfactual_usd).toBeCloseTo(0.0736, 10);
+      expect(report.savings_usd).toBeCloseTo(0.0736 - 0.02692, 10);
+      expect(report.budget.month_to_date_usd).toBeCloseTo(0.02692, 10);
+      // Shadow calls answer no caller: the cost per chat request stays the requests’ own.
+      expect(report.cost_per_request_usd).toBeCloseTo(0.02182 / 6, 10);
+      expect(JSON.parse(renderReport(report, 'json')).shadow_spend_usd).toBeCloseTo(0.005, 10);
+      expect(renderReport(report, 'text')).toMatch(/shadow spend\s+\$0\.005 \(shadow sampling, in the spend\)/);
+      expect(renderReport(report, 'md')).toMatch(/\| shadow spend \| \$0\.005 /);
+      expect(renderReport(report, 'html')).toMatch(/shadow spend<\/t[hd]>\s*<td>\$0\.005/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('is zero, not missing, without shadow labels', () => {
+    expect(month.shadow_spend_usd).toBe(0);
   });
 });
