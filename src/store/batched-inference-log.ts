@@ -9,6 +9,7 @@ import {
   type RowSink,
   type TextLogMode,
 } from './inference-log.js';
+import { RowJournal } from './row-journal.js';
 import { SpillFile } from './spill-file.js';
 
 export interface BatchedInferenceLogOptions {
@@ -26,7 +27,8 @@ export interface BatchedInferenceLogOptions {
 type PumpMode = 'full-batches' | 'everything';
 
 /**
- * bounded queue → batched inserts → retry with backoff → spill to disk → replay.
+ * bounded queue → batched inserts → retry with backoff → spill to disk → replay; every queued row
+ * also journalled (row-journal.ts), so a process killed before its insert leaves it to the next start.
  *
  * One pump runs at a time (a promise chain), so batches reach the sink in append order. Rows go
  * to the spill file from the head of the queue only, and the queue is written only while the spill
@@ -48,10 +50,16 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
   private isClosed = false;
   private readonly timer: NodeJS.Timeout;
   private written = 0;
+  /** Each queued row's number in the journal; rows out of the queue but not yet safe: being inserted, being spilled. */
+  private readonly journalSeq = new WeakMap<LoggedInference, number>();
+  private inFlight: readonly LoggedInference[] = [];
+  private readonly spilling = new Set<readonly LoggedInference[]>();
+  private readonly onJournalError = (error: unknown) => this.emit('spillError', error);
 
   private constructor(
     options: BatchedInferenceLogOptions,
     private readonly spill: SpillFile,
+    private readonly journal: RowJournal,
   ) {
     super();
     this.options = {
@@ -75,7 +83,12 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
 
   /** Opens the spill file and starts replaying what a previous run left in it. */
   static async open(options: BatchedInferenceLogOptions): Promise<BatchedInferenceLog> {
-    const log = new BatchedInferenceLog(options, await SpillFile.open(options.spillPath));
+    const spill = await SpillFile.open(options.spillPath);
+    // Rows a killed process had accepted and not yet written: into the spill file, then replayed.
+    const { journal, recovered, discardRecovered } = RowJournal.open(`${options.spillPath}.journal`);
+    await spill.append(recovered);
+    discardRecovered();
+    const log = new BatchedInferenceLog(options, spill, journal);
     if (log.spill.rowCount > 0) log.schedule('everything');
     return log;
   }
@@ -85,11 +98,19 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
       this.emit('dropped', { rows: 1, reason: 'closed' });
       return;
     }
+    let logged: LoggedInference;
     try {
-      this.queue.push(toLoggedInference(row, this.options.textMode));
+      logged = toLoggedInference(row, this.options.textMode);
     } catch (error) {
       this.emit('dropped', { rows: 1, reason: String(error) });
       return;
+    }
+    this.queue.push(logged);
+    try {
+      // A disk that refuses the journal: the row stays queued, in memory only.
+      this.journalSeq.set(logged, this.journal.write(logged, this.onJournalError));
+    } catch (error) {
+      this.onJournalError(error);
     }
     if (this.queue.length > this.options.maxQueueRows) this.spillQueue();
     else if (this.queue.length >= this.options.batchMaxRows) this.schedule('full-batches');
@@ -104,6 +125,7 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
     clearInterval(this.timer);
     await this.flush();
     this.isClosed = true;
+    if (this.queue.length === 0) this.journal.close();
   }
 
   /** Rows not yet confirmed in the database: queued in memory and waiting in the spill file. */
@@ -143,12 +165,16 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
       const isBatchDue = mode === 'everything' ? this.queue.length > 0 : this.queue.length >= this.options.batchMaxRows;
       if (!isBatchDue) return;
       const batch = this.queue.splice(0, this.options.batchMaxRows);
-      if (!(await this.insertWithRetry(batch))) {
+      this.inFlight = batch;
+      const isInserted = await this.insertWithRetry(batch);
+      this.inFlight = [];
+      if (!isInserted) {
         this.queue.unshift(...batch);
         await this.enterDegraded();
         return;
       }
       this.written += batch.length;
+      this.releaseJournal();
       this.emit('flushed', { rows: batch.length, source: 'queue' });
     }
   }
@@ -208,12 +234,38 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
   private async moveQueueToSpill(): Promise<void> {
     if (this.queue.length === 0) return;
     const rows = this.queue.splice(0, this.queue.length);
+    this.spilling.add(rows);
     try {
       await this.spill.append(rows);
     } catch (error) {
       this.queue.unshift(...rows); // still accepted: kept in memory until the disk takes them
+      this.spilling.delete(rows);
       throw error;
     }
+    this.spilling.delete(rows);
+    this.releaseJournal();
     this.emit('spilled', { rows: rows.length });
+  }
+
+  /**
+   * The journal keeps what is still only in memory: from the oldest such row on. Sequence numbers
+   * rise along the queue (a failed batch goes back to its front), so the oldest is the first
+   * journalled row of the batch in flight, of the rows being spilled or of the queue; a row the
+   * disk refused has none.
+   */
+  private releaseJournal(): void {
+    const firstSeq = (rows: readonly LoggedInference[]) => {
+      for (const row of rows) {
+        const seq = this.journalSeq.get(row);
+        if (seq !== undefined) return seq;
+      }
+      return Number.POSITIVE_INFINITY;
+    };
+    const oldest = Math.min(firstSeq(this.inFlight), ...[...this.spilling].map(firstSeq), firstSeq(this.queue));
+    try {
+      this.journal.release(oldest);
+    } catch (error) {
+      this.emit('spillError', error);
+    }
   }
 }

@@ -37,18 +37,24 @@ const MIGRATION_LOCK_KEY = 5_141_203;
 
 /**
  * Applies, in file-name order, each migration not yet recorded in `sluice_migrations`, each in its
- * own transaction together with its record: running it again is a no-op. An advisory lock keeps two
- * gateway instances starting against one database from applying the same file twice.
+ * own transaction together with its record: running it again is a no-op. An advisory lock keeps
+ * gateway instances starting together against one database from applying the same file twice, or
+ * from tripping over each other creating the record table.
  * Returns the versions applied by this call.
  */
 export async function runMigrations(database: SqlDatabase, migrations?: readonly Migration[]): Promise<string[]> {
   const pending = migrations ?? (await loadMigrations());
-  await database.exec(
-    `create table if not exists sluice_migrations (
-       version text primary key,
-       applied_at timestamptz not null default now()
-     )`,
-  );
+  // Under the lock too: two `create table if not exists` racing on a fresh database both try to
+  // create the table's row type, and one fails on pg_type's unique index.
+  await database.transaction(async (session) => {
+    await session.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await session.exec(
+      `create table if not exists sluice_migrations (
+         version text primary key,
+         applied_at timestamptz not null default now()
+       )`,
+    );
+  });
   const applied: string[] = [];
   for (const migration of pending) {
     const wasApplied = await database.transaction(async (session) => {
