@@ -1,5 +1,6 @@
 import { createAnthropicAdapter } from './anthropic/anthropic-adapter.js';
 import { createLlamaCppAdapter } from './llama-cpp/llama-cpp-adapter.js';
+import { createOnnxClassifierAdapter } from './onnx/onnx-classifier-adapter.js';
 import { createOnnxEmbeddingAdapter } from './onnx/onnx-embedding-adapter.js';
 import { createOpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter.js';
 import { createSidecarAdapter } from './sidecar/sidecar-adapter.js';
@@ -12,5 +13,6 @@ export const ADAPTER_FACTORIES: Readonly<Record<string, AdapterFactory>> = {
   anthropic: createAnthropicAdapter,
   'llama-cpp': createLlamaCppAdapter,
   onnx: createOnnxEmbeddingAdapter,
+  'onnx-classifier': createOnnxClassifierAdapter,
   sidecar: createSidecarAdapter,
 };

@@ -14,6 +14,7 @@ import { ChatPipeline } from './pipeline/chat-pipeline.js';
 import { createAnswerScorer } from './quality/answer-scorer.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
+import { LocalTaskPipeline } from './pipeline/local-task-pipeline.js';
 import { createApp } from './server/app.js';
 import { answerClientError } from './server/client-error.js';
 import { renderPassthroughCharge } from './server/request-outcome.js';
@@ -224,6 +225,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     embeddings,
     vectors: new VectorPipeline(catalog, embeddings, parts.embeddings),
     transcriptions: new TranscriptionPipeline(policy, catalog, backends, budgetStep),
+    tasks: new LocalTaskPipeline(policy, catalog, backends),
     inferenceLog: parts.inferenceLog,
     feedback: parts.store?.feedback,
     rateLimiter: budget.redis ? new RedisRateLimiter(budget.redis) : new MemoryRateLimiter(),

@@ -3,17 +3,17 @@ import { z } from 'zod';
 import type { InputLimits } from './input-limits.js';
 import type { Pooling } from './pooling.js';
 
-/** `backends.<id>.options` of an `onnx` backend. */
-const optionsSchema = z.strictObject({
+/**
+ * The options every ONNX model backend takes (embeddings, classifiers): where the model is, how
+ * its runs are batched and threaded, and the per-request limits. Each kind of model adds its own.
+ */
+export const modelRunOptionsShape = {
   /** The model's directory, relative to paths.models_dir (SLUICE_MODELS_DIR). */
   model_dir: z.string().min(1),
   /** The graph inside model_dir, written by scripts/convert-embeddings-onnx.py. */
   model_file: z.string().min(1).default('model.onnx'),
   /** Tokens per input, [CLS]/[SEP] included; longer inputs are cut. Default: the model's own. */
   max_length: z.number().int().min(2).optional(),
-  /** Default: the model's 1_Pooling/config.json, else mean. */
-  pooling: z.enum(['mean', 'cls']).optional(),
-  normalize: z.boolean().default(true),
   max_batch: z.number().int().min(1).max(4096).default(32),
   /**
    * Most padded tokens (inputs × the longest) in one model run. A run's time grows with them:
@@ -39,13 +39,28 @@ const optionsSchema = z.strictObject({
   /** Tokens of one input, counted by the model's tokenizer before it is cut to max_length. */
   max_input_tokens: z.number().int().min(1).default(8192),
   max_request_tokens: z.number().int().min(1).default(300_000),
+};
+
+/** `backends.<id>.options` of an `onnx` (embedding) backend. */
+const optionsSchema = z.strictObject({
+  ...modelRunOptionsShape,
+  /** Default: the model's 1_Pooling/config.json, else mean. */
+  pooling: z.enum(['mean', 'cls']).optional(),
+  normalize: z.boolean().default(true),
 });
+
+/** What resolveRunSettings reads: the options every ONNX backend shares. */
+export type ModelRunOptions = z.infer<z.ZodObject<typeof modelRunOptionsShape>>;
 
 export type OnnxOptions = z.infer<typeof optionsSchema>;
 
-/** Config errors name the field as the config loader does: `backends.embed.options.max_batch: …`. */
 export function parseOnnxOptions(raw: Record<string, unknown>, backendId: string): OnnxOptions {
-  const parsed = optionsSchema.safeParse(raw);
+  return parseModelOptions(optionsSchema, raw, backendId);
+}
+
+/** Config errors name the field as the config loader does: `backends.embed.options.max_batch: …`. */
+export function parseModelOptions<T extends z.ZodType>(schema: T, raw: Record<string, unknown>, backendId: string): z.infer<T> {
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
@@ -66,10 +81,9 @@ export interface ModelDescription {
   poolingConfig?: { pooling_mode_cls_token?: boolean; pooling_mode_mean_tokens?: boolean };
 }
 
-export interface ResolvedSettings {
+/** How a model's runs go, whatever it computes. */
+export interface RunSettings {
   maxLength: number;
-  pooling: Pooling;
-  normalize: boolean;
   maxBatch: number;
   maxBatchTokens: number;
   batchWindowMs: number;
@@ -78,12 +92,23 @@ export interface ResolvedSettings {
   limits: InputLimits;
 }
 
+export interface ResolvedSettings extends RunSettings {
+  pooling: Pooling;
+  normalize: boolean;
+}
+
 /**
  * Fills what the operator left out from the model's own files, as sentence-transformers would
  * load it: max_seq_length (256 for all-MiniLM-L6-v2, below its tokenizer's 512, because it was
  * trained on 256), the pooling mode (CLS for BGE), and refuses settings the model cannot run.
  */
 export function resolveSettings(options: OnnxOptions, model: ModelDescription, backendId: string): ResolvedSettings {
+  const run = resolveRunSettings(options, model, backendId);
+  return { ...run, pooling: options.pooling ?? poolingOf(model.poolingConfig, backendId), normalize: options.normalize };
+}
+
+/** The shared part of resolveSettings, for every ONNX model: the longest input it can take, batching, threads, limits. */
+export function resolveRunSettings(options: ModelRunOptions, model: ModelDescription, backendId: string): RunSettings {
   const positions = model.config.max_position_embeddings;
   const declaredMaxLength = [model.sentenceBertConfig?.max_seq_length, model.tokenizerConfig.model_max_length, positions].find(
     // tokenizer_config.json says 1e30 when the tokenizer itself has no limit.
@@ -95,8 +120,6 @@ export function resolveSettings(options: OnnxOptions, model: ModelDescription, b
   }
   return {
     maxLength,
-    pooling: options.pooling ?? poolingOf(model.poolingConfig, backendId),
-    normalize: options.normalize,
     maxBatch: options.max_batch,
     maxBatchTokens: options.max_batch_tokens,
     batchWindowMs: options.batch_window_ms,

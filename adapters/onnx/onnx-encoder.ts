@@ -6,7 +6,15 @@ export interface EncoderSettings {
   spinThreads: boolean;
   pooling: Pooling;
   normalize: boolean;
+  /**
+   * What the graph ends in: an encoder's `last_hidden_state`, pooled (and normalised) into one
+   * vector per sequence (the default), or a classifier head's `logits` [batch, labels], one row
+   * per sequence as they are (pooling and normalize do not apply).
+   */
+  output?: EncoderOutput;
 }
+
+export type EncoderOutput = 'last_hidden_state' | 'logits';
 
 /** The tensors an encoder export may take, by the names Hugging Face exports use. */
 const FEEDS: Record<string, (batch: PaddedBatch) => BigInt64Array> = {
@@ -14,11 +22,11 @@ const FEEDS: Record<string, (batch: PaddedBatch) => BigInt64Array> = {
   attention_mask: (batch) => batch.attentionMask,
   token_type_ids: (batch) => batch.tokenTypeIds,
 };
-const OUTPUT = 'last_hidden_state';
 
 /**
  * One onnxruntime session over a transformer encoder: padded token tensors in, sentence vectors
- * out. It lives on the worker thread (onnx-worker.ts): a run blocks the thread that calls it.
+ * (or a classifier's logits) out. It lives on the worker thread (onnx-worker.ts): a run blocks
+ * the thread that calls it.
  */
 export class OnnxEncoder {
   private constructor(
@@ -37,11 +45,12 @@ export class OnnxEncoder {
       // Flattened by the Node binding into the session config key session.intra_op.allow_spinning.
       extra: { session: { intra_op: { allow_spinning: settings.spinThreads ? '1' : '0' } } },
     });
+    const output = settings.output ?? 'last_hidden_state';
     const unknown = session.inputNames.filter((name) => !(name in FEEDS));
-    if (unknown.length > 0 || !session.inputNames.includes('input_ids') || !session.outputNames.includes(OUTPUT)) {
+    if (unknown.length > 0 || !session.inputNames.includes('input_ids') || !session.outputNames.includes(output)) {
       await session.release();
       throw new Error(
-        `${modelPath}: expected inputs from (${Object.keys(FEEDS).join(', ')}) and output ${OUTPUT}, ` +
+        `${modelPath}: expected inputs from (${Object.keys(FEEDS).join(', ')}) and output ${output}, ` +
           `found (${session.inputNames.join(', ')}) → (${session.outputNames.join(', ')})`,
       );
     }
@@ -52,8 +61,10 @@ export class OnnxEncoder {
   async encode(batch: PaddedBatch): Promise<Float32Array[]> {
     const dims = [batch.batchSize, batch.sequenceLength];
     const feeds = Object.fromEntries(this.session.inputNames.map((name) => [name, new ort.Tensor('int64', FEEDS[name](batch), dims)]));
-    const outputs = await this.session.run(feeds, [OUTPUT]);
-    const hidden = outputs[OUTPUT];
+    const output = this.settings.output ?? 'last_hidden_state';
+    const outputs = await this.session.run(feeds, [output]);
+    if (output === 'logits') return rowsOf(outputs.logits.data as Float32Array, batch.batchSize);
+    const hidden = outputs[output];
     const hiddenSize = Number(hidden.dims[2]);
     const vectors = poolHiddenStates(hidden.data as Float32Array, batch, hiddenSize, this.settings.pooling);
     return this.settings.normalize ? vectors.map(l2Normalize) : vectors;
@@ -62,4 +73,10 @@ export class OnnxEncoder {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** [rows, width] row-major → one copy per row. */
+function rowsOf(values: Float32Array, rows: number): Float32Array[] {
+  const width = values.length / rows;
+  return Array.from({ length: rows }, (_, row) => values.slice(row * width, (row + 1) * width));
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { Adapter, AdapterFactory, CallOptions, Capability, TranscriptionRequest, TranscriptionResult } from '../spec/index.js';
+import type { Adapter, AdapterFactory, CallOptions, Capability, OcrRequest, OcrResult, TranscriptionRequest, TranscriptionResult } from '../spec/index.js';
 import { SluiceError } from '../spec/index.js';
 import { parseBackendOptions } from '../shared/backend-options.js';
 import { kindForHttpStatus, retryAfterSeconds } from '../shared/http-failure.js';
@@ -19,6 +19,12 @@ const optionsSchema = z.strictObject({
   max_backoff_ms: z.number().int().positive().default(30_000),
 });
 
+/** POST /ocr's answer (python-sidecar/sluice_sidecar/ocr.py): lines top to bottom. */
+interface SidecarOcr {
+  text: string;
+  lines: { text: string; box: [number, number][]; confidence: number }[];
+}
+
 interface SidecarTranscript {
   text: string;
   language?: string;
@@ -28,7 +34,7 @@ interface SidecarTranscript {
 }
 
 /**
- * Whisper (and OCR) in the Python sidecar. With a base URL (SIDECAR_URL) it talks to that
+ * Whisper and OCR (RapidOCR) in the Python sidecar. With a base URL (SIDECAR_URL) it talks to that
  * service; without one it runs the sidecar itself as a child process and restarts it when it
  * dies. While the sidecar is down, calls fail at once as `upstream-unavailable`, so a vendor
  * later in the chain can answer.
@@ -63,7 +69,26 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
     return supervised!.url();
   };
 
-  const capabilities = new Set<Capability>(['transcribe']);
+  /** One call to the sidecar: its JSON answer, or the failure as a SluiceError kind. */
+  const postForm = async (path: string, form: FormData, call: CallOptions, what: string): Promise<unknown> => {
+    const url = await baseUrl();
+    let response: Response;
+    try {
+      response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        body: form,
+        signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
+      });
+    } catch (error) {
+      if (call.signal.aborted) throw new SluiceError('client-closed', 'the client closed the connection');
+      if ((error as Error).name === 'TimeoutError') throw new SluiceError('timeout', `${settings.id}: ${what} timed out`);
+      throw new SluiceError('upstream-unavailable', `${settings.id}: ${(error as Error).message}`, { cause: error });
+    }
+    if (!response.ok) throw await sidecarError(settings.id, response);
+    return response.json();
+  };
+
+  const capabilities = new Set<Capability>(['transcribe', 'ocr']);
   const adapter: Adapter & { status(): { pid?: number; isUp: boolean; restarts: number } } = {
     id: settings.id,
     location: 'local',
@@ -74,29 +99,23 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
     },
 
     async transcribe(request: TranscriptionRequest, call: CallOptions): Promise<TranscriptionResult> {
-      const url = await baseUrl();
       const form = new FormData();
       form.set('file', new Blob([new Uint8Array(request.file.data)], { type: request.file.contentType }), request.file.filename);
       if (request.language) form.set('language', request.language);
       if (request.prompt) form.set('prompt', request.prompt);
       if (request.temperature !== undefined) form.set('temperature', String(request.temperature));
       if (request.wantsWords) form.set('word_timestamps', 'true');
-      let response: Response;
-      try {
-        response = await fetch(`${url}/transcribe`, {
-          method: 'POST',
-          body: form,
-          signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
-        });
-      } catch (error) {
-        if (call.signal.aborted) throw new SluiceError('client-closed', 'the client closed the connection');
-        if ((error as Error).name === 'TimeoutError') throw new SluiceError('timeout', `${settings.id}: transcription timed out`);
-        throw new SluiceError('upstream-unavailable', `${settings.id}: ${(error as Error).message}`, { cause: error });
-      }
-      if (!response.ok) throw await sidecarError(settings.id, response);
-      const body = (await response.json()) as SidecarTranscript;
+      const body = (await postForm('/transcribe', form, call, 'transcription')) as SidecarTranscript;
       const segments = body.segments?.length ? body.segments : [{ id: 0, start: 0, end: body.duration ?? 0, text: body.text }];
       return { model: request.model, text: body.text.trim(), language: body.language, durationSeconds: body.duration, segments, words: body.words };
+    },
+
+    async ocr(request: OcrRequest, call: CallOptions): Promise<OcrResult> {
+      const form = new FormData();
+      form.set('file', new Blob([new Uint8Array(request.image.data)], { type: request.image.contentType }), request.image.filename);
+      const body = (await postForm('/ocr', form, call, 'OCR')) as SidecarOcr;
+      const blocks = body.lines.map((line) => ({ text: line.text, box: line.box, score: line.confidence }));
+      return { model: request.model, text: body.text, blocks };
     },
 
     status() {

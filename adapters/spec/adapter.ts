@@ -1,8 +1,10 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from './chat.js';
+import type { ClassificationRequest, ClassificationResult, ModerationResult } from './classification.js';
 import type { EmbeddingRequest, EmbeddingResult } from './embeddings.js';
+import type { OcrRequest, OcrResult } from './ocr.js';
 import type { TranscriptionRequest, TranscriptionResult } from './transcription.js';
 
-export type Capability = 'chat' | 'stream' | 'tools' | 'json' | 'vision' | 'embed' | 'transcribe';
+export type Capability = 'chat' | 'stream' | 'tools' | 'json' | 'vision' | 'embed' | 'transcribe' | 'ocr' | 'moderate' | 'classify';
 
 export interface CallOptions {
   requestId: string;
@@ -23,6 +25,11 @@ export interface Adapter {
   chatStream?(request: ChatRequest, call: CallOptions): AsyncIterable<ChatCompletionChunk>;
   embed?(request: EmbeddingRequest, call: CallOptions): Promise<EmbeddingResult>;
   transcribe?(request: TranscriptionRequest, call: CallOptions): Promise<TranscriptionResult>;
+  ocr?(request: OcrRequest, call: CallOptions): Promise<OcrResult>;
+  /** A toxicity model's verdicts, in OpenAI's moderation shape. */
+  moderate?(request: ClassificationRequest, call: CallOptions): Promise<ModerationResult>;
+  /** A text classifier's probabilities per label (sentiment). */
+  classify?(request: ClassificationRequest, call: CallOptions): Promise<ClassificationResult>;
   /** Work in hand now, for a local backend with a queue: requests generating and waiting, and how long a new one would wait. */
   load?(): { active: number; queued: number; expectedWaitMs?: number };
   /** Resolves when the backend can serve (models loaded); rejects if it never will. */

@@ -5,3 +5,5 @@ export * from './errors.js';
 export * from './transcription.js';
 export * from './message-text.js';
 export * from './chunk-factory.js';
+export * from './ocr.js';
+export * from './classification.js';

@@ -13,7 +13,7 @@ Every model in the config with its backend type; for local backends, whether the
 the models directory and how big they are; then the files there that no model uses.`;
 
 /** Backend types that run on this machine, and the options naming their files under paths.models_dir. */
-export const LOCAL_BACKEND_TYPES: ReadonlySet<string> = new Set(['llama-cpp', 'onnx', 'sidecar']);
+export const LOCAL_BACKEND_TYPES: ReadonlySet<string> = new Set(['llama-cpp', 'onnx', 'onnx-classifier', 'sidecar']);
 export const MODEL_PATH_OPTIONS = ['model', 'model_dir', 'whisper_model'] as const;
 
 export interface LocalPathReport {

@@ -3,8 +3,8 @@ import type { ModelConfig } from '../config/schema.js';
 import type { BackendView } from '../routing/model-catalog.js';
 import type { Candidate } from '../routing/candidates.js';
 
-type Method = 'chat' | 'chatStream' | 'embed' | 'transcribe';
-const METHOD_OF: Readonly<Record<Method, Capability>> = { chat: 'chat', chatStream: 'stream', embed: 'embed', transcribe: 'transcribe' };
+type Method = 'chat' | 'chatStream' | 'embed' | 'transcribe' | 'ocr' | 'moderate' | 'classify';
+const METHOD_OF: Readonly<Record<Method, Capability>> = { chat: 'chat', chatStream: 'stream', embed: 'embed', transcribe: 'transcribe', ocr: 'ocr', moderate: 'moderate', classify: 'classify' };
 
 /** The live adapters by backend id, with their timeouts: the only place the pipeline finds an adapter. */
 export class Backends implements BackendView {

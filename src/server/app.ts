@@ -13,6 +13,7 @@ import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { ChatPipeline } from '../pipeline/chat-pipeline.js';
 import type { EmbeddingsPipeline } from '../pipeline/embeddings-pipeline.js';
 import type { TranscriptionPipeline } from '../pipeline/transcription-pipeline.js';
+import type { LocalTaskPipeline } from '../pipeline/local-task-pipeline.js';
 import type { VectorPipeline } from '../pipeline/vector-pipeline.js';
 import { adminRouter } from './routes/admin-routes.js';
 import { dashboardRouter } from './routes/dashboard-routes.js';
@@ -36,6 +37,8 @@ import { getModelRoute, listModelsRoute } from './routes/models-route.js';
 import { healthRoute, metricsRoute, readyRoute, type Readiness } from './routes/ops-routes.js';
 import { renderOutcome, type OutcomeSinks } from './request-outcome.js';
 import { transcriptionsRoute } from './routes/transcriptions-route.js';
+import { ocrRoute } from './routes/ocr-route.js';
+import { moderationsRoute, sentimentRoute } from './routes/classification-routes.js';
 import { vectorSearchRoute } from './routes/vector-search-route.js';
 
 export interface AppDependencies {
@@ -47,6 +50,8 @@ export interface AppDependencies {
   chat: ChatPipeline;
   embeddings: EmbeddingsPipeline;
   transcriptions: TranscriptionPipeline;
+  /** OCR, moderation and sentiment. */
+  tasks: LocalTaskPipeline;
   readiness: Readiness;
   passthrough?: PassthroughTarget;
   limits: { jsonBytes: number; uploadBytes: number; jsonMaxDepth: number; jsonMaxObjectKeys: number };
@@ -97,6 +102,9 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.post('/vector/search', json, vectorSearchRoute(deps.vectors));
   v1.post('/feedback', json, feedbackRoute(deps.feedback, deps.metrics));
   v1.post('/audio/transcriptions', transcriptionsRoute(deps.transcriptions, deps.limits.uploadBytes));
+  v1.post('/ocr', ocrRoute(deps.tasks, json, deps.limits.uploadBytes));
+  v1.post('/moderations', json, moderationsRoute(deps.tasks));
+  v1.post('/classifications/sentiment', json, sentimentRoute(deps.tasks));
   v1.use(passthroughProxy(deps.passthrough));
   app.use('/v1', v1);
 
@@ -147,6 +155,9 @@ function endpointOf(path: string): string {
   if (path.startsWith('/v1/chat/completions')) return 'chat';
   if (path.startsWith('/v1/embeddings')) return 'embeddings';
   if (path.startsWith('/v1/audio/transcriptions')) return 'transcriptions';
+  if (path.startsWith('/v1/ocr')) return 'ocr';
+  if (path.startsWith('/v1/moderations')) return 'moderations';
+  if (path.startsWith('/v1/classifications')) return 'classifications';
   if (path.startsWith('/v1/models')) return 'models';
   if (path.startsWith('/v1/vector/search')) return 'vector_search';
   if (path.startsWith('/v1/feedback')) return 'feedback';

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { chatRequestSchema } from './chat-request-schema.js';
-import { embeddingRequestSchema, feedbackRequestSchema, transcriptionFieldsSchema } from './other-request-schemas.js';
+import {
+  embeddingRequestSchema,
+  feedbackRequestSchema,
+  moderationRequestSchema,
+  ocrFieldsSchema,
+  ocrRequestSchema,
+  sentimentRequestSchema,
+  transcriptionFieldsSchema,
+} from './other-request-schemas.js';
 import { vectorSearchRequestSchema } from './routes/vector-search-route.js';
 
 const errorBody = {
@@ -16,6 +24,11 @@ const errorBody = {
 };
 
 const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
+/** A multipart body: the `file` plus the schema's other fields. */
+const multipartBody = (fields: z.ZodType) => {
+  const schema = z.toJSONSchema(fields, { io: 'input', unrepresentable: 'any' }) as { properties?: object };
+  return { ...schema, required: ['file'], properties: { file: { type: 'string', format: 'binary' }, ...schema.properties } };
+};
 const errors = { default: { description: 'OpenAI-style error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } };
 
 let cached: object | undefined;
@@ -75,6 +88,36 @@ export function openApiDocument(): object {
             },
           },
           responses: { 200: { description: 'json, text, srt, vtt or verbose_json' }, ...errors },
+        },
+      },
+      '/v1/ocr': {
+        post: {
+          summary: 'Read the text in an image (OCR)',
+          description: "A multipart 'file', or JSON with 'image' as a data URL or base64. Answers text (the blocks' text, one per line) and blocks: text, box (four [x, y] corners in pixels, clockwise from the top left) and score (0..1), top to bottom.",
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: z.toJSONSchema(ocrRequestSchema, { io: 'input', unrepresentable: 'any' }) },
+              'multipart/form-data': { schema: multipartBody(ocrFieldsSchema) },
+            },
+          },
+          responses: { 200: { description: 'text and blocks' }, ...errors },
+        },
+      },
+      '/v1/moderations': {
+        post: {
+          summary: 'Moderation (OpenAI shape)',
+          description: "Text inputs; 'model' absent: the first configured moderation model. A local model whose weights are missing answers 503 with code model_weights_missing.",
+          requestBody: jsonBody(moderationRequestSchema),
+          responses: { 200: { description: 'id, model, results: flagged, categories, category_applied_input_types, category_scores (all 13 OpenAI categories)' }, ...errors },
+        },
+      },
+      '/v1/classifications/sentiment': {
+        post: {
+          summary: 'Sentiment per input',
+          description: "'model' absent: the first configured sentiment model. data[i]: index, label (lower case), score, scores by label.",
+          requestBody: jsonBody(sentimentRequestSchema),
+          responses: { 200: { description: 'list of sentiment' }, ...errors },
         },
       },
       '/v1/models': { get: { summary: 'Configured models', responses: { 200: { description: 'list of models' }, ...errors } } },

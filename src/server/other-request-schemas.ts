@@ -59,3 +59,33 @@ export const feedbackRequestSchema = z.strictObject({
   thumbs: z.enum(['up', 'down']).optional().describe('up = score 1, down = score 0.'),
   comment: z.string().max(MAX_FEEDBACK_COMMENT_CHARS).optional(),
 });
+
+/** Most texts in one moderation or sentiment request (OpenAI documents none for moderation; this bounds the work). */
+export const MAX_CLASSIFICATION_INPUTS = 2048;
+
+const classifiedTexts = z
+  .union([z.string(), z.array(z.string()).min(1).max(MAX_CLASSIFICATION_INPUTS)], { error: `must be a string or an array of 1 to ${MAX_CLASSIFICATION_INPUTS} strings` })
+  .describe(`A string, or an array of up to ${MAX_CLASSIFICATION_INPUTS} strings.`);
+
+/** OpenAI's moderation request, text inputs; `model` absent: the first configured moderation model. */
+export const moderationRequestSchema = z.strictObject({
+  model: z.string().min(1).optional(),
+  input: classifiedTexts,
+});
+
+/** `POST /v1/classifications/sentiment`: Sluice's own, shaped like the moderation request. */
+export const sentimentRequestSchema = z.strictObject({
+  model: z.string().min(1).optional(),
+  input: classifiedTexts,
+});
+
+/** `POST /v1/ocr` as JSON: the image as a data URL (`data:image/png;base64,…`) or bare base64. */
+export const ocrRequestSchema = z.strictObject({
+  model: z.string().min(1).optional(),
+  image: z.string().min(1).describe('A data URL (data:image/png;base64,...) or base64 of a PNG, JPEG, WebP, BMP, GIF or TIFF image.'),
+});
+
+/** The non-file fields of a multipart `POST /v1/ocr`. */
+export const ocrFieldsSchema = z.strictObject({
+  model: z.string().min(1).optional(),
+});

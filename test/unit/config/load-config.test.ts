@@ -20,7 +20,7 @@ describe('config loading', () => {
     const config = load({});
     const ids = config.models.map((model) => model.id);
     for (const id of ['gpt-4o', 'claude-3-5-sonnet-latest', 'deepseek-chat', 'text-embedding-3-small', 'whisper-1']) expect(ids).toContain(id);
-    const localTypes = new Set(['llama-cpp', 'onnx', 'sidecar']);
+    const localTypes = new Set(['llama-cpp', 'onnx', 'onnx-classifier', 'sidecar']);
     for (const model of config.models) {
       const total = model.price.input_per_1m + model.price.output_per_1m + (model.price.audio_per_minute ?? 0);
       if (localTypes.has(config.backends[model.backend].type)) expect(total, model.id).toBe(0);
