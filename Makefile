@@ -19,6 +19,9 @@ bench: setup
 	node --import tsx load-tests/bench-inference-log.ts
 	node --import tsx load-tests/bench-log-thread.ts
 	node --import tsx load-tests/bench-cache.ts
+	node --import tsx load-tests/bench-classifiers.ts
+	node --import tsx load-tests/bench-dashboard.ts
+	node --import tsx load-tests/bench-scale-out.ts
 
 # 30 minutes of mixed traffic; RSS and event-loop lag every 10 s (SOAK_SECONDS to change; not in CI).
 soak: setup
