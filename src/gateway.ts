@@ -15,6 +15,8 @@ import { createAnswerScorer } from './quality/answer-scorer.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { LocalTaskPipeline } from './pipeline/local-task-pipeline.js';
+import { ImageParts } from './pipeline/image-parts.js';
+import { decodeImageString, sniffedImage } from './server/image-input.js';
 import { createApp } from './server/app.js';
 import { answerClientError } from './server/client-error.js';
 import { renderPassthroughCharge } from './server/request-outcome.js';
@@ -205,7 +207,16 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     keys,
     hasMasterKey: Boolean(config.auth.master_key),
     catalog,
-    chat: new ChatPipeline({ policy, catalog, backends, budget: budgetStep, routing, scorer, cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }) }),
+    chat: new ChatPipeline({
+      policy,
+      catalog,
+      backends,
+      budget: budgetStep,
+      routing,
+      scorer,
+      cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }),
+      images: new ImageParts({ settings: config.images, catalog, backends, decoding: { fromDataUrl: decodeImageString, fromBytes: sniffedImage } }),
+    }),
     responses,
     reports: liveSavingsReports(parts.store?.database, config, parts.inferenceLog && (() => parts.inferenceLog!.flush())),
     dashboard: liveDashboard(parts.store?.database, config, {

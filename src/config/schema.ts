@@ -344,6 +344,28 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /**
+     * Images in chat (`image_url` parts). A routed request whose chain starts with a local model
+     * that cannot see has each image read by OCR (a configured `ocr` model) and answered from the
+     * text; without OCR, or when it reads nothing, the chain's vision-capable vendors answer.
+     */
+    images: z
+      .strictObject({
+        local_ocr: z.boolean().default(true),
+        /**
+         * Whether the gateway may fetch an http(s) image URL itself, for local OCR (refusing private,
+         * loopback and link-local addresses). Vendors always get the URL as sent; off, a routed
+         * request with a remote image goes to a vision-capable vendor instead of the local model.
+         */
+        allow_remote_urls: z.boolean().default(false),
+        /** Largest image fetched from a remote URL. */
+        max_bytes: z.number().int().positive().default(10 * 1024 * 1024),
+        /** The whole fetch, redirects included. */
+        fetch_timeout_ms: z.number().int().positive().default(10_000),
+        /** When set, remote images only from these hosts (`example.com`, or `*.example.com` for its subdomains). */
+        allowed_hosts: z.array(z.string().min(1)).optional(),
+      })
+      .prefault({}),
     storage: z
       .strictObject({
         redis_url: z.string().optional(),

@@ -15,6 +15,7 @@ import { assembleCompletion, outputTextOf } from './chunk-assembly.js';
 import { RequestRun, type CallContext } from './request-run.js';
 import { clientClosed, runChain, toSluiceError, type ChainOptions, type ChainSuccess } from './run-chain.js';
 import { estimateUsage } from './usage-estimate.js';
+import type { ImageParts, ImagePlan } from './image-parts.js';
 import { withIdleTimeout } from './stream-idle-timeout.js';
 
 export type { CallContext } from './request-run.js';
@@ -41,6 +42,8 @@ export interface ChatPipelineParts {
   scorer?: QualityScorer;
   /** Answers repeats and paraphrases from earlier answers; without it every request reaches a model. */
   cache?: CacheStep;
+  /** Image parts: remote URLs checked, and images read by OCR for a local model; without it they go as sent. */
+  images?: ImageParts;
 }
 
 interface Answered {
@@ -69,10 +72,11 @@ export class ChatPipeline {
   async complete(request: ChatRequest, context: CallContext): Promise<ChatAnswer> {
     const run = new RequestRun(context, conversationText(request.messages));
     try {
-      const plan = this.plan(request, context, run);
+      const planned = this.plan(request, context, run);
       const probe = await this.lookUp(request, run);
       if (probe.served) return { completion: probe.served.completion, record: run.finish(probe.served.attempt) };
-      const success = await runChain(plan.chain, (candidate, timer) => this.answer(request, candidate, context, timer), run.attempts, {
+      const plan = await this.withImages(request, planned, context, run);
+      const success = await runChain(plan.chain, (candidate, timer) => this.answer(plan.requestFor(candidate), candidate, context, timer), run.attempts, {
         ...this.chainOptions(plan, context),
         accountOf: (answer: Answered) => answer.account,
         judge: this.parts.scorer && ((answer: Answered) => this.parts.scorer!.score(request, answer.completion)),
@@ -90,12 +94,13 @@ export class ChatPipeline {
   async stream(request: ChatRequest, context: CallContext): Promise<StreamAnswer> {
     const run = new RequestRun(context, conversationText(request.messages));
     try {
-      const plan = this.plan(request, context, run);
+      const planned = this.plan(request, context, run);
       const probe = await this.lookUp(request, run);
       if (probe.served) return { head: headOf(run.finish(probe.served.attempt))!, chunks: replayCompletion(probe.served.completion, request.stream_options?.include_usage === true) };
+      const plan = await this.withImages(request, planned, context, run);
       // Peek before committing: until the first chunk arrives nothing was sent, so a failure
       // moves on to the next candidate and the headers name the model that really answered.
-      const success = await runChain(plan.chain, (candidate, timer) => this.open(request, candidate, context, timer), run.attempts, {
+      const success = await runChain(plan.chain, (candidate, timer) => this.open(plan.requestFor(candidate), candidate, context, timer), run.attempts, {
         ...this.chainOptions(plan, context),
         accountOf: (opened: OpenedStream) => opened.account ?? {},
         judge: this.parts.scorer && ((opened: OpenedStream) => this.parts.scorer!.score(request, opened.completion!)),
@@ -134,10 +139,19 @@ export class ChatPipeline {
     this.parts.cache?.remember(probe, run.context.requestId, completion, success.candidate.modelId, success.quality, this.parts.routing.escalationThreshold(plan.tier));
   }
 
+  /** The plan with images in mind (image-parts.ts): read by OCR for a local model that cannot see them; after the cache, so a hit reads none. */
+  private async withImages(request: ChatRequest, plan: CandidatePlan, context: CallContext, run: RequestRun): Promise<ImagePlan> {
+    if (!this.parts.images) return { ...plan, requestFor: () => request };
+    const prepared = await this.parts.images.prepare(request, plan, context);
+    run.routeReason = prepared.routeReason;
+    return prepared;
+  }
+
   private plan(request: ChatRequest, context: CallContext, run: RequestRun): CandidatePlan {
+    this.parts.images?.check(request);
     // A caller who asks for local is not held back by the rollout (a draw of 0 is always inside it).
     const draw = context.routeHint === 'local' ? 0 : undefined;
-    const planned = this.parts.policy.planChat(request, requiredCapabilities(request), context.tenant, draw);
+    const planned = this.parts.policy.planChat(request, this.parts.images?.needs(request) ?? requiredCapabilities(request), context.tenant, draw);
     const routeReason = context.routeHint && planned.tier ? `${planned.routeReason ?? ''};hint:${context.routeHint}` : planned.routeReason;
     const plan = { ...planned, chain: this.hinted(planned, request, context), routeReason };
     run.tier = plan.tier;
