@@ -82,8 +82,9 @@ describe('local model overload', () => {
     const answered = results.filter((result) => result.status === 200);
     const refused = results.filter((result) => result.status !== 200);
     expect(answered.length + refused.length).toBe(BURST);
-    // The slot's holder and at least the first in line are served…
-    expect(answered.length).toBeGreaterThanOrEqual(2);
+    // The slot's holder is served, and the first in line too when a generation clearly fits in the
+    // maximum wait; on a machine slow enough that it does not, the pool refuses it at once, rightly.
+    expect(answered.length, `one answer alone: ${Math.round(warm.wallMs)} ms`).toBeGreaterThanOrEqual(warm.wallMs < MAX_WAIT_MS / 2 ? 2 : 1);
     for (const answer of answered) {
       expect(answer.body.choices[0].message.content.length).toBeGreaterThan(0);
       expect(answer.body.usage.completion_tokens).toBeGreaterThan(0);
