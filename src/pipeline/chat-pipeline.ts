@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from '../../adapters/spec/index.js';
 import { conversationText, SluiceError } from '../../adapters/spec/index.js';
 import { chatCostUsd } from '../budget/price-table.js';
-import type { QualityScorer } from '../quality/quality-scorer.js';
+import type { QualityScorer, QualityVerdict } from '../quality/quality-scorer.js';
 import { requiredCapabilities, type Candidate } from '../routing/candidates.js';
 import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { CandidatePlan, RoutingPolicy } from '../routing/routing-policy.js';
@@ -82,9 +82,12 @@ export class ChatPipeline {
         judge: this.parts.scorer && ((answer: Answered) => this.parts.scorer!.score(request, answer.completion)),
       });
       run.routeReason = reasonFor(success.candidate, plan);
-      const served = success.served ?? success.timer.finish('answered', { ...success.value.account, quality: success.quality });
+      // A local answer with nobody to escalate to is scored all the same: the report, the ramp and
+      // the cache (which keeps no weak answer) read its score. Streams are not held back for it.
+      const quality = success.quality ?? (this.parts.backends.isLocal(success.candidate.backendId) ? await this.scoreServed(request, success.value.completion) : undefined);
+      const served = success.served ?? success.timer.finish('answered', { ...success.value.account, quality });
       if (!success.served) run.attempts.push(served);
-      this.remember(probe.probe, run, success, success.value.completion, plan);
+      this.remember(probe.probe, run, { ...success, quality }, success.value.completion, plan);
       return { completion: success.value.completion, record: run.finish(served) };
     } catch (error) {
       throw run.fail(error);
@@ -133,6 +136,15 @@ export class ChatPipeline {
     run.attempts.push(served.attempt);
     run.routeReason = probe.hit.similarity === undefined ? 'cache: exact' : `cache: semantic ${probe.hit.similarity.toFixed(3)}`;
     return { served };
+  }
+
+  /** A served answer's score, when a scorer is configured; its failure costs the caller nothing. */
+  private async scoreServed(request: ChatRequest, completion: ChatCompletion): Promise<QualityVerdict | undefined> {
+    try {
+      return await this.parts.scorer?.score(request, completion);
+    } catch {
+      return undefined;
+    }
   }
 
   private remember(probe: CacheProbe | undefined, run: RequestRun, success: ChainSuccess<unknown>, completion: ChatCompletion, plan: CandidatePlan): void {
