@@ -303,8 +303,9 @@ export const configSchema = z
         /**
          * The optimizer (src/learning/optimizer.ts, `sluice optimize`): re-fits each tier's
          * escalation threshold and local_share to the labels of the last `window_days` and writes a
-         * versioned proposal; with `auto_apply` the gateway also runs it on `schedule` (cron) and
-         * applies what it proposes. The gateway applies the last applied proposal at start.
+         * versioned proposal; the gateway also runs it on `schedule` (cron) and, with `auto_apply`,
+         * applies what it proposes (else the proposal waits, pending). The gateway applies the last
+         * applied proposal at start.
          */
         optimizer: z
           .strictObject({

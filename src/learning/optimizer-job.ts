@@ -25,8 +25,8 @@ export function configSettings(config: Config): LiveSettings {
 /**
  * The gateway's side of the optimizer: at start the applied proposal (applied.json) goes into the
  * routing state, the re-fitted tier classifier it names included; POST /admin/optimize runs
- * `control`; with `learning.optimizer.auto_apply` (and a database) the optimizer also runs on
- * `learning.optimizer.schedule` and applies what it proposes.
+ * `control`; with a database the optimizer also runs on `learning.optimizer.schedule` and saves
+ * its proposal, which it applies only with `learning.optimizer.auto_apply` (else it is pending).
  * Returns undefined when the optimizer is off.
  */
 export function startOptimizer(config: Config, routing: RoutingState, logger: Logger, database?: SqlSession, flush?: () => Promise<void>): OptimizerJob | undefined {
@@ -49,13 +49,19 @@ export function startOptimizer(config: Config, routing: RoutingState, logger: Lo
       logger.info({ version: proposal.version }, 'optimizer: nothing to change');
       return;
     }
+    if (!optimizer.auto_apply) {
+      // Pending: the dashboard lists it; `sluice optimize --apply --version N` applies it.
+      logger.info({ version: proposal.version, changes: proposal.changes.length }, 'optimizer proposal saved, pending (learning.optimizer.auto_apply is off)');
+      return;
+    }
     control.apply(proposal.version);
     logger.info({ version: proposal.version, changes: proposal.changes.length }, 'optimizer proposal applied');
   };
-  if (!optimizer.auto_apply || !database) return { control, runOnce, stop: () => {} };
+  if (!database) return { control, runOnce, stop: () => {} };
   let job: Cron;
   try {
-    job = new Cron(optimizer.schedule, { protect: true, catch: (error) => logger.warn({ err: (error as Error).message }, 'optimizer run failed') }, runOnce);
+    // unref: the server keeps the process alive; a schedule alone must not (tests, tools).
+    job = new Cron(optimizer.schedule, { protect: true, unref: true, catch: (error) => logger.warn({ err: (error as Error).message }, 'optimizer run failed') }, runOnce);
   } catch (error) {
     throw new Error(`config: learning.optimizer.schedule "${optimizer.schedule}" is not a cron pattern (${(error as Error).message})`, { cause: error });
   }

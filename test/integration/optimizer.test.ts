@@ -84,6 +84,24 @@ describe('optimizer', () => {
     expect(() => startOptimizer(parseConfig({ learning: { optimizer: { auto_apply: true, schedule: 'every monday' } } }), routing, pino({ level: 'silent' }), memory)).toThrow(/learning.optimizer.schedule "every monday" is not a cron pattern/);
   });
 
+  it('without auto_apply, a scheduled run saves its proposal as pending and leaves the live routing as it is', async () => {
+    const config = parseConfig({ paths: { data_dir: join(temporary, 'pending') } });
+    const routing = new RoutingState({ localShare: 1, escalationThresholds: THRESHOLDS });
+    const changes: RoutingChange[] = [];
+    routing.onChange((change) => changes.push(change));
+    const job = startOptimizer(config, routing, pino({ level: 'silent' }), memory);
+    try {
+      await job?.runOnce();
+    } finally {
+      job?.stop();
+    }
+    expect(changes).toEqual([]);
+    expect(routing.localShare).toBe(1);
+    const saved = JSON.parse(readFileSync(join(temporary, 'pending', 'learning', 'proposals', '0001.json'), 'utf8')) as Proposal;
+    expect(saved.changes.length).toBeGreaterThan(0);
+    expect(existsSync(join(temporary, 'pending', 'learning', 'applied.json'))).toBe(false);
+  });
+
   describe('sluice optimize and the gateway', () => {
     let dataDir: string;
     let configPath: string;
