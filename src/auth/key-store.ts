@@ -134,7 +134,7 @@ export class KeyStore {
   }
 
   /** Makes a key; the plaintext is returned once and never stored. `record` is what may be shown. */
-  create(request: Omit<KeyRecord, 'prefix' | 'created_at'>): { key: string; record: StoredKey } {
+  create(request: Omit<KeyRecord, 'prefix' | 'created_at'>): { key: string; record: KeyRecord } {
     if (this.list().some((key) => key.name === request.name)) throw new KeyRequestError(`a key named "${request.name}" exists`, 'name');
     request.allowed_models?.forEach((name, position) => {
       if (!this.grantableModels.has(name)) {

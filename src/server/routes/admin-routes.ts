@@ -9,8 +9,8 @@ import { OptimizeRefusal, type OptimizeCommand, type OptimizeRequests } from '..
 import { renderReport, REPORT_CONTENT_TYPES, REPORT_FORMATS } from '../../learning/report-format.js';
 import { REPORT_PERIODS, type SavingsReports } from '../../learning/savings-report.js';
 import { bearerToken } from '../auth-middleware.js';
-import { toErrorResponse } from '../error-response.js';
 import { validate } from '../validate.js';
+import { answerSqlStoreMissing } from './sql-store-missing.js';
 
 const createKeySchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, . _ or -'),
@@ -72,8 +72,7 @@ export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: R
     const body = validate(createKeySchema, request.body);
     try {
       const { key, record } = keys.create(body);
-      const { key_sha256: _hash, ...visible } = record;
-      response.status(201).json({ ...visible, key });
+      response.status(201).json({ ...record, key });
     } catch (error) {
       if (error instanceof KeyRequestError) throw new SluiceError('invalid-request', error.message, { param: error.param });
       throw error;
@@ -96,9 +95,7 @@ export function adminRouter(keys: KeyStore, hasMasterKey: boolean, responses?: R
   router.get('/report', async (request, response) => {
     const query = validate(reportQuery, request.query);
     if (!reports) {
-      const why = 'the savings report reads the inference log with SQL, and this store (supabase-js) has none: set DATABASE_URL to the database connection string';
-      const answer = toErrorResponse(new SluiceError('not-found', why, { code: 'report_unavailable' }));
-      response.status(501).set(answer.headers).json(answer.body);
+      answerSqlStoreMissing(response, 'the savings report', 'report_unavailable');
       return;
     }
     const report = await reports(query.period);

@@ -6,8 +6,8 @@ import { loadDashboardAssets, type DashboardAsset } from '../../dashboard/dashbo
 import type { DashboardRequests } from '../../dashboard/live-dashboard.js';
 import { REPORT_PERIODS } from '../../learning/savings-report.js';
 import { bearerToken } from '../auth-middleware.js';
-import { toErrorResponse } from '../error-response.js';
 import { validate } from '../validate.js';
+import { answerSqlStoreMissing } from './sql-store-missing.js';
 
 /**
  * The page runs only its own two scripts and styles, fetches only this origin, and has no form to
@@ -48,9 +48,7 @@ export function dashboardRouter(keys: KeyStore, hasMasterKey: boolean, dashboard
     if (!keys.isMaster(bearerToken(request))) throw new SluiceError('unauthenticated', 'the dashboard needs the master key');
     const query = validate(dataQuery, request.query);
     if (!dashboard) {
-      const why = 'the dashboard reads the inference log with SQL, and this store (supabase-js) has none: set DATABASE_URL to the database connection string';
-      const answer = toErrorResponse(new SluiceError('not-found', why, { code: 'dashboard_unavailable' }));
-      response.status(501).set(answer.headers).json(answer.body);
+      answerSqlStoreMissing(response, 'the dashboard', 'dashboard_unavailable');
       return;
     }
     response.set('cache-control', 'no-store').json(await dashboard(query.period));
