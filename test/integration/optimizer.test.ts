@@ -1,5 +1,4 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { openPgliteDatabase } from '../../src/store/pglite-store.js';
 import type { SqlDatabase } from '../../src/store/sql-database.js';
 import { startTestGateway, testModels } from '../support/gateway-harness.js';
 import { NOW, seed, THRESHOLDS } from '../unit/learning/optimizer-log-fixture.js';
+import { freePort } from '../../adapters/sidecar/sidecar-process.js';
 
 const temporary = mkdtempSync(join(tmpdir(), 'sluice-optimizer-'));
 const SETTINGS = { windowDays: 7, minLabels: 30, agreementGood: 0.5, vendorQuality: 0.9, qualityTarget: 0.75, localShareBounds: [0.5, 1] as const, localShareStep: 0.1, qualityMargin: 0.05 };
@@ -22,15 +22,6 @@ async function sluice(args: string[]) {
   let stderr = '';
   const code = await runCli(args, { env: {}, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, readStdin: async () => '' });
   return { code, stdout, stderr };
-}
-
-/** A port nothing listens on, so the CLI finds no gateway holding the data dir. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('optimizer', () => {
