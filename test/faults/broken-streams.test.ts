@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectLedgerMatchesLog,
   expectStillServing,
+  faultModel,
   ledgerMicroUsd,
   rawChatStream,
   startFaultGateway,
@@ -19,18 +20,16 @@ import {
 /** Any stream in this file still open after this long is a hang. */
 const HANG_MS = 10_000;
 
-const chat = ['chat', 'stream', 'tools', 'json'];
-const price = { input_per_1m: 1, output_per_1m: 2 };
 
 let fault: FaultGateway;
 
 beforeAll(async () => {
   fault = await startFaultGateway((raw) => {
     raw.models.push(
-      { id: 'openai-cut', upstream_model: 'fake-cut-after-first-chunk', backend: 'openai', capabilities: chat, price, fallback: ['deepseek-chat'] },
-      { id: 'claude-cut', upstream_model: 'fake-cut-after-first-chunk', backend: 'anthropic', capabilities: chat, price, fallback: ['deepseek-chat'] },
-      { id: 'malformed-midway', upstream_model: 'fake-malformed-sse', backend: 'openai', capabilities: chat, price, fallback: ['deepseek-chat'] },
-      { id: 'malformed-first', upstream_model: 'fake-malformed-first-sse', backend: 'openai', capabilities: chat, price, fallback: ['deepseek-chat'] },
+      faultModel('openai-cut', 'fake-cut-after-first-chunk', 'openai', ['deepseek-chat']),
+      faultModel('claude-cut', 'fake-cut-after-first-chunk', 'anthropic', ['deepseek-chat']),
+      faultModel('malformed-midway', 'fake-malformed-sse', 'openai', ['deepseek-chat']),
+      faultModel('malformed-first', 'fake-malformed-first-sse', 'openai', ['deepseek-chat']),
     );
   }, HANG_MS);
 }, 60_000);

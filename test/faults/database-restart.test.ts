@@ -14,6 +14,7 @@ import {
   chatBurst,
   expectLedgerMatchesLog,
   expectStillServing,
+  faultModel,
   failureCount,
   ledgerMicroUsd,
   startFaultGateway,
@@ -29,8 +30,6 @@ const MAX_ANSWER_MS = 5_000;
 /** How long the log may take to notice the database is back and replay its spill file. */
 const REPLAY_MS = 20_000;
 
-const chat = ['chat', 'stream', 'tools', 'json'];
-const price = { input_per_1m: 1, output_per_1m: 2 };
 /** Fails ~30% of questions, so some requests leave two rows (attempt 1 failed, 2 answered). */
 const MODEL = 'openai-flaky-500';
 
@@ -41,7 +40,7 @@ const dropped: unknown[] = [];
 beforeAll(async () => {
   fault = await startFaultGateway(
     (raw) => {
-      raw.models.push({ id: MODEL, upstream_model: 'fake-flaky-500', backend: 'openai', capabilities: chat, price, fallback: ['deepseek-chat'] });
+      raw.models.push(faultModel(MODEL, 'fake-flaky-500', 'openai', ['deepseek-chat']));
     },
     20_000,
     // Short retries and small batches, so the outage reaches the spill file within the test.

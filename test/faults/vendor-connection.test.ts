@@ -11,6 +11,7 @@ import {
   chatBurst,
   expectLedgerMatchesLog,
   expectStillServing,
+  faultModel,
   failureCount,
   ledgerMicroUsd,
   rawChatStream,
@@ -25,19 +26,17 @@ const MARGIN_MS = 3_000;
 /** Any wait in this file longer than this is a hang. */
 const HANG_MS = 10_000;
 
-const chat = ['chat', 'stream', 'tools', 'json'];
-const price = { input_per_1m: 1, output_per_1m: 2 };
 
 let fault: FaultGateway;
 
 beforeAll(async () => {
   fault = await startFaultGateway((raw) => {
     raw.models.push(
-      { id: 'hangup', upstream_model: 'fake-hangup', backend: 'openai', capabilities: chat, price, fallback: ['deepseek-chat'] },
-      { id: 'only-hangup', upstream_model: 'fake-hangup', backend: 'openai', capabilities: chat, price },
-      { id: 'silent', upstream_model: 'fake-slow', backend: 'openai-impatient', capabilities: chat, price },
-      { id: 'stall', upstream_model: 'fake-stall-after-first-chunk', backend: 'openai-impatient', capabilities: chat, price },
-      { id: 'stall-then-mini', upstream_model: 'fake-stall-after-first-chunk', backend: 'openai-impatient', capabilities: chat, price, fallback: ['gpt-4o-mini'] },
+      faultModel('hangup', 'fake-hangup', 'openai', ['deepseek-chat']),
+      faultModel('only-hangup', 'fake-hangup', 'openai'),
+      faultModel('silent', 'fake-slow', 'openai-impatient'),
+      faultModel('stall', 'fake-stall-after-first-chunk', 'openai-impatient'),
+      faultModel('stall-then-mini', 'fake-stall-after-first-chunk', 'openai-impatient', ['gpt-4o-mini']),
     );
   }, HANG_MS);
 }, 60_000);

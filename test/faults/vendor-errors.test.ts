@@ -11,6 +11,7 @@ import {
   chatBurst,
   expectLedgerMatchesLog,
   expectStillServing,
+  faultModel,
   failureCount,
   ledgerMicroUsd,
   startFaultGateway,
@@ -22,19 +23,17 @@ const CONCURRENCY = 16;
 /** The target for the failure rate a client sees where a fallback exists. */
 const MAX_FAILURE_RATE = 0.01;
 
-const chat = ['chat', 'stream', 'tools', 'json'];
-const price = { input_per_1m: 1, output_per_1m: 2 };
 
 let fault: FaultGateway;
 
 beforeAll(async () => {
   fault = await startFaultGateway((raw) => {
     raw.models.push(
-      { id: 'openai-flaky-500', upstream_model: 'fake-flaky-500', backend: 'openai', capabilities: chat, price, fallback: ['deepseek-chat'] },
-      { id: 'openai-flaky-429', upstream_model: 'fake-flaky-429', backend: 'openai', capabilities: chat, price, fallback: ['claude-3-5-sonnet-latest'] },
-      { id: 'claude-flaky-529', upstream_model: 'fake-flaky-529', backend: 'anthropic', capabilities: chat, price, fallback: ['gpt-4o-mini'] },
-      { id: 'openai-500', upstream_model: 'fake-500', backend: 'openai', capabilities: chat, price },
-      { id: 'claude-529', upstream_model: 'fake-529', backend: 'anthropic', capabilities: chat, price },
+      faultModel('openai-flaky-500', 'fake-flaky-500', 'openai', ['deepseek-chat']),
+      faultModel('openai-flaky-429', 'fake-flaky-429', 'openai', ['claude-3-5-sonnet-latest']),
+      faultModel('claude-flaky-529', 'fake-flaky-529', 'anthropic', ['gpt-4o-mini']),
+      faultModel('openai-500', 'fake-500', 'openai'),
+      faultModel('claude-529', 'fake-529', 'anthropic'),
     );
   });
 }, 60_000);

@@ -13,6 +13,14 @@ import { openStore, type SluiceStore, type StoreOptions } from '../../src/store/
 import { startTestGateway, type TestGateway } from './gateway-harness.js';
 import { startPostgresServer, type PostgresServer } from './postgres-server.js';
 
+/**
+ * A priced chat model the fault suite points at a fault scenario of the fakes (`upstream_model`),
+ * with the models to fall back to, if any.
+ */
+export function faultModel(id: string, upstreamModel: string, backend: string, fallback?: string[]): Record<string, unknown> {
+  return { id, upstream_model: upstreamModel, backend, capabilities: ['chat', 'stream', 'tools', 'json'], price: { input_per_1m: 1, output_per_1m: 2 }, ...(fallback && { fallback }) };
+}
+
 export interface FaultGateway {
   sluice: TestGateway;
   store: SluiceStore;
