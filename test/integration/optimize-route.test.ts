@@ -1,31 +1,18 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OptimizeResult } from '../../src/learning/optimizer-control.js';
 import type { RoutingChange } from '../../src/routing/routing-state.js';
 import { openStore } from '../../src/store/open-store.js';
 import { startTestGateway, testModels, type TestGateway } from '../support/gateway-harness.js';
 import { seed } from '../unit/learning/optimizer-log-fixture.js';
+import { runSluice } from '../support/sluice-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MASTER_KEY = 'sk-master-optimize-route';
 const temporary = mkdtempSync(join(tmpdir(), 'sluice-optimize-route-'));
 
-/** The CLI as a child process, as an operator runs it beside the gateway. */
-function sluice(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/sluice.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const sluice = (args: string[], env: Record<string, string> = {}) => runSluice(args, env);
 
 describe('POST /admin/optimize on a running gateway, and sluice optimize through it', () => {
   let gateway: TestGateway;

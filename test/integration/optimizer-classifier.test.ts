@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
@@ -13,8 +11,8 @@ import type { RoutingChange } from '../../src/routing/routing-state.js';
 import { openStore } from '../../src/store/open-store.js';
 import { startTestGateway, testModels, type TestGateway } from '../support/gateway-harness.js';
 import { lookupPrompt, seedMisrouted, timetablePrompt } from '../unit/learning/classifier-log-fixture.js';
+import { runSluice } from '../support/sluice-cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MASTER_KEY = 'sk-master-optimizer-classifier';
 const temporary = mkdtempSync(join(tmpdir(), 'sluice-optimizer-classifier-'));
 const dataDir = join(temporary, 'data');
@@ -22,18 +20,7 @@ const dataDir = join(temporary, 'data');
 const UNSEEN_TIMETABLE = timetablePrompt(35);
 const OTHERS = { lookup: lookupPrompt(3), proof: 'prove that √2 is irrational', poem: 'Write a short poem about rain on a tin roof.' };
 
-/** The CLI as a child process, as an operator runs it beside the gateway. */
-function sluice(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/sluice.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), SLUICE_MASTER_KEY: MASTER_KEY } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const sluice = (args: string[]) => runSluice(args, { SLUICE_MASTER_KEY: MASTER_KEY });
 
 async function startGateway(): Promise<TestGateway> {
   const store = await openStore({ dataDir, inferenceLog: { flushIntervalMs: 60_000 } });
