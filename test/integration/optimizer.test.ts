@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
 import { startOptimizer } from '../../src/learning/optimizer-job.js';
 import { buildProposal, type Proposal } from '../../src/learning/optimizer.js';
 import { RoutingState, type RoutingChange } from '../../src/routing/routing-state.js';
@@ -57,8 +58,8 @@ describe('optimizer', () => {
     expect(proposal.not_done.join(' ')).toMatch(/tier classifier/);
   });
 
-  it('with auto_apply, a scheduled run saves its proposal and moves the live routing settings with the reason "optimizer v1"', async () => {
-    const config = parseConfig({ paths: { data_dir: join(temporary, 'auto') }, learning: { optimizer: { auto_apply: true, schedule: '0 3 * * 1' } } });
+  /** One run of the optimizer's schedule on live routing settings at local_share 1; what changed. */
+  async function scheduledRun(config: Config): Promise<{ routing: RoutingState; changes: RoutingChange[] }> {
     const routing = new RoutingState({ localShare: 1, escalationThresholds: THRESHOLDS });
     const changes: RoutingChange[] = [];
     routing.onChange((change) => changes.push(change));
@@ -68,6 +69,12 @@ describe('optimizer', () => {
     } finally {
       job?.stop();
     }
+    return { routing, changes };
+  }
+
+  it('with auto_apply, a scheduled run saves its proposal and moves the live routing settings with the reason "optimizer v1"', async () => {
+    const config = parseConfig({ paths: { data_dir: join(temporary, 'auto') }, learning: { optimizer: { auto_apply: true, schedule: '0 3 * * 1' } } });
+    const { routing, changes } = await scheduledRun(config);
     expect(routing.escalationThreshold('medium')).toBe(0.805);
     expect(routing.localShare).toBe(0.9);
     expect(changes.map((change) => change.reason)).toEqual(['optimizer v1', 'optimizer v1']);
@@ -77,15 +84,7 @@ describe('optimizer', () => {
 
   it('without auto_apply, a scheduled run saves its proposal as pending and leaves the live routing as it is', async () => {
     const config = parseConfig({ paths: { data_dir: join(temporary, 'pending') } });
-    const routing = new RoutingState({ localShare: 1, escalationThresholds: THRESHOLDS });
-    const changes: RoutingChange[] = [];
-    routing.onChange((change) => changes.push(change));
-    const job = startOptimizer(config, routing, pino({ level: 'silent' }), memory);
-    try {
-      await job?.runOnce();
-    } finally {
-      job?.stop();
-    }
+    const { routing, changes } = await scheduledRun(config);
     expect(changes).toEqual([]);
     expect(routing.localShare).toBe(1);
     const saved = JSON.parse(readFileSync(join(temporary, 'pending', 'learning', 'proposals', '0001.json'), 'utf8')) as Proposal;
