@@ -133,11 +133,37 @@ async function migrationsAreIdempotent(database: SqlDatabase) {
   expect(await runMigrations(database)).toEqual([]);
   expect(await runMigrations(database)).toEqual([]);
   const versions = await database.query<{ version: string }>('select version from sluice_migrations');
-  expect(versions.rows.map((row) => row.version)).toEqual(['001_init', '002_match_embeddings', '003_attempt_outcome', '004_cache_entry', '005_feedback', '006_dashboard_rollup', '007_report_rollup']);
+  expect(versions.rows.map((row) => row.version)).toEqual(['001_init', '002_match_embeddings', '003_attempt_outcome', '004_cache_entry', '005_feedback', '006_dashboard_rollup', '007_report_rollup', '008_report_rollup_lookups']);
   const index = await database.query<{ indexdef: string }>(
     `select indexdef from pg_indexes where indexname = 'embeddings_embedding_idx'`,
   );
   expect(index.rows[0].indexdef).toMatch(/USING ivfflat \(embedding vector_cosine_ops\) WITH \(lists='?100'?\)/);
+}
+
+/**
+ * The rollup triggers (migrations 006-008) run on every batch the log inserts: each of their
+ * statements must reach report_requests and model_inferences through their keys, or a batch costs
+ * more the longer the log grows (PGlite never analyzes, so the planner guesses from table sizes).
+ */
+async function rollupStatementsProbeByKey(database: SqlDatabase) {
+  await database.exec(`
+    insert into report_requests (request_id, first_at, started_at, ended_at, has_latency, cost_usd, last_attempt)
+    select 'old-' || i, now(), now(), now(), false, 0, 1 from generate_series(1, 20000) as i;
+    insert into model_inferences (request_id, attempt, model_id, route, outcome, cost, created_at)
+    select 'old-' || i, 1, 'local-qwen', 'local', 'answered', 0, now() from generate_series(1, 20000) as i;
+    create table batch (like model_inferences including defaults);
+    insert into batch (request_id, attempt, model_id, route, outcome, cost, created_at)
+    select 'new-' || i, 1 + (i % 3 = 0)::int, 'deepseek-chat', 'deepseek', 'answered', 0.001, now() from generate_series(1, 50) as i;`);
+  const statements = await database.query<{ sql: string }>(
+    `select unnest(array[report_totals_insert_sql('batch', -1), report_requests_insert_sql('batch'),
+                         report_attempts_insert_sql('batch'), dashboard_rollup_insert_sql('batch')]) as sql`,
+  );
+  expect(statements.rows).toHaveLength(4);
+  for (const { sql } of statements.rows) {
+    const plan = await database.query<{ 'QUERY PLAN': string }>(`explain ${sql}`);
+    const lines = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
+    expect(lines).not.toMatch(/Seq Scan on (report_requests|model_inferences)/);
+  }
 }
 
 describe('inference log on PGlite', () => {
@@ -175,6 +201,15 @@ describe('inference log on PGlite', () => {
         },
         join(dataDir, 'inference-log.spill.jsonl'),
       );
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('keeps the rollup work of a batch independent of the length of the log', async () => {
+    const database = await openPgliteDatabase({ inMemory: true });
+    try {
+      await rollupStatementsProbeByKey(database);
     } finally {
       await database.close();
     }
