@@ -123,7 +123,9 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
   async close(): Promise<void> {
     if (this.isClosed) return this.chain;
     clearInterval(this.timer);
+    // A flush writes what was queued when it began; rows appended meanwhile get one more pass or two.
     await this.flush();
+    for (let pass = 0; pass < 2 && this.queue.length > 0 && !this.isDegraded; pass += 1) await this.flush();
     this.isClosed = true;
     if (this.queue.length === 0) this.journal.close();
   }
@@ -157,14 +159,18 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
       this.isDegraded = false;
       this.probeDelayMs = this.options.retry.initialDelayMs;
     }
+    // 'everything' owes the rows queued when it began; rows that arrive while it writes wait for a
+    // full batch or the next tick, or a busy gateway would write a small batch after every insert.
+    let owedRows = mode === 'everything' ? this.queue.length : 0;
     for (;;) {
       if (this.spill.rowCount > 0 && !(await this.replaySpill())) {
         await this.enterDegraded();
         return;
       }
-      const isBatchDue = mode === 'everything' ? this.queue.length > 0 : this.queue.length >= this.options.batchMaxRows;
+      const isBatchDue = Math.min(owedRows, this.queue.length) > 0 || this.queue.length >= this.options.batchMaxRows;
       if (!isBatchDue) return;
       const batch = this.queue.splice(0, this.options.batchMaxRows);
+      owedRows -= batch.length;
       this.inFlight = batch;
       const isInserted = await this.insertWithRetry(batch);
       this.inFlight = [];

@@ -58,6 +58,32 @@ describe('BatchedInferenceLog batching', () => {
     expect(sink.order).toEqual(['only']);
   });
 
+  it('a flush writes what was queued when it began: rows that arrive meanwhile wait for a full batch', async () => {
+    const sink = new ControllableSink();
+    let release!: () => void;
+    let started!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const isWriting = new Promise<void>((resolve) => (started = resolve));
+    const insert = sink.insert.bind(sink);
+    sink.insert = async (rows) => {
+      started();
+      await gate;
+      return insert(rows);
+    };
+    const log = await openLog(sink, { batchMaxRows: 100 });
+    for (const id of ids(0, 3)) log.append({ requestId: id });
+    const flushed = log.flush();
+    await isWriting;
+    // A busy gateway: rows keep coming while the insert runs.
+    for (const id of ids(3, 7)) log.append({ requestId: id });
+    release();
+    await flushed;
+    expect(sink.batchSizes).toEqual([3]);
+    expect(log.pending.queued).toBe(4);
+    await log.close(); // close writes everything
+    expect(sink.order).toEqual(ids(0, 7));
+  });
+
   it('append never throws and returns before anything is written', async () => {
     const sink = new ControllableSink();
     const log = await openLog(sink);
