@@ -14,23 +14,37 @@ export function withIdleTimeout<T>(open: (call: CallOptions) => AsyncIterable<T>
   const idle = new AbortController();
   const iterator = open({ ...call, signal: AbortSignal.any([call.signal, idle.signal]) })[Symbol.asyncIterator]();
   const stalled = () => new SluiceError('timeout', `${backendId}: the stream sent nothing for ${call.timeoutMs} ms`);
+  // One timer and one promise for the whole stream, not one per chunk: each wait re-arms the timer
+  // (refresh), and it counts only while a `next()` is waiting, not while the client reads slowly.
+  let isWaiting = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopWaiting!: (error: Error) => void;
+  const silence = new Promise<never>((_, reject) => (stopWaiting = reject));
+  silence.catch(() => undefined); // rejected only while a next() races it
+  const onSilence = () => {
+    if (!isWaiting) return;
+    idle.abort();
+    stopWaiting(stalled());
+  };
   return {
     async next() {
-      let timer: NodeJS.Timeout | undefined;
-      const silence = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          idle.abort();
-          reject(stalled());
-        }, call.timeoutMs);
-      });
+      isWaiting = true;
+      if (timer) timer.refresh();
+      else timer = setTimeout(onSilence, call.timeoutMs).unref();
       try {
-        return await Promise.race([iterator.next(), silence]);
+        const result = await Promise.race([iterator.next(), silence]);
+        if (result.done) clearTimeout(timer);
+        return result;
       } catch (error) {
+        clearTimeout(timer);
         throw idle.signal.aborted && !call.signal.aborted ? stalled() : error;
       } finally {
-        clearTimeout(timer);
+        isWaiting = false;
       }
     },
-    return: async (value?: unknown) => (await iterator.return?.(value)) ?? { done: true, value: undefined },
+    return: async (value?: unknown) => {
+      clearTimeout(timer);
+      return (await iterator.return?.(value)) ?? { done: true, value: undefined };
+    },
   };
 }
