@@ -12,6 +12,7 @@ import { RoutingState } from '../src/routing/routing-state.js';
 const LOCATION_OF_TYPE: Readonly<Record<string, 'local' | 'vendor'>> = {
   'llama-cpp': 'local',
   onnx: 'local',
+  'onnx-classifier': 'local',
   sidecar: 'local',
   openai: 'vendor',
   'openai-compatible': 'vendor',

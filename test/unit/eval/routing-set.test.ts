@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { passesCheck } from '../../../eval/routing/answer-check.js';
 import { loadRoutingSet, ROUTING_SET_DIR } from '../../../eval/routing/check-set.js';
+import { buildRouterUnderTest } from '../../../eval/router-under-test.js';
 
 // The labelled routing set is data that `make eval` and, later, the router's training read: a
 // malformed line or a broken oracle would silently skew both.
@@ -22,6 +23,13 @@ describe('the labelled routing set', () => {
     const problems = loadRoutingSet(dir).problems.join('\n');
     expect(problems).toMatch(/duplicate/i);
     expect(problems).toMatch(/a\.jsonl:3/);
+  });
+});
+
+describe('the routing eval', () => {
+  it('builds the router from the shipped config: every backend type it holds has a known location', () => {
+    const router = buildRouterUnderTest();
+    expect(router.model('qwen2.5-coder-1.5b-instruct').backend).toBe('local-chat');
   });
 });
 
