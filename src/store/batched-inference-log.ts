@@ -169,7 +169,7 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
       }
       const isBatchDue = Math.min(owedRows, this.queue.length) > 0 || this.queue.length >= this.options.batchMaxRows;
       if (!isBatchDue) return;
-      const batch = this.queue.splice(0, this.options.batchMaxRows);
+      const batch = this.queue.splice(0, batchEnd(this.queue, 0, this.options.batchMaxRows));
       owedRows -= batch.length;
       this.inFlight = batch;
       const isInserted = await this.insertWithRetry(batch);
@@ -204,8 +204,10 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
     while (this.spill.rowCount > 0) {
       const head = await this.spill.readHead(this.options.spillReadBytes);
       if (head.bytes === 0) return true;
-      for (let start = 0; start < head.rows.length; start += this.options.batchMaxRows) {
-        const batch = head.rows.slice(start, start + this.options.batchMaxRows);
+      for (let start = 0; start < head.rows.length; ) {
+        const end = batchEnd(head.rows, start, this.options.batchMaxRows);
+        const batch = head.rows.slice(start, end);
+        start = end;
         try {
           await this.options.sink.insert(batch);
         } catch (error) {
@@ -274,4 +276,15 @@ export class BatchedInferenceLog extends EventEmitter<InferenceLogEvents> implem
       this.emit('spillError', error);
     }
   }
+}
+
+/**
+ * Where the batch of about `maxRows` from `start` ends: never between two attempts of one request
+ * (the log appends them together), so the rollup triggers see each request's attempts in one
+ * insert and mark its last one right (migration 006).
+ */
+function batchEnd(rows: readonly LoggedInference[], start: number, maxRows: number): number {
+  let end = Math.min(start + maxRows, rows.length);
+  while (end < rows.length && rows[end]!.requestId === rows[end - 1]!.requestId) end += 1;
+  return end;
 }

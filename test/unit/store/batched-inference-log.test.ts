@@ -50,6 +50,19 @@ describe('BatchedInferenceLog batching', () => {
     expect(sink.order).toEqual(ids(0, 25));
   });
 
+  it('never splits the attempts of one request across two inserts', async () => {
+    const sink = new ControllableSink();
+    const log = await openLog(sink, { batchMaxRows: 4 });
+    const flushed = once(log, 'flushed');
+    for (const id of ids(0, 3)) log.append({ requestId: id });
+    // An escalated request: three attempts, appended together, straddling the batch size.
+    for (const attempt of [1, 2, 3]) log.append({ requestId: 'escalated', attempt });
+    for (const id of ids(3, 5)) log.append({ requestId: id });
+    expect(await flushed).toEqual([{ rows: 6, source: 'queue' }]);
+    await log.flush();
+    expect(sink.batchSizes).toEqual([6, 2]);
+  });
+
   it('writes a partial batch when the interval passes', async () => {
     const sink = new ControllableSink();
     const log = await openLog(sink, { batchMaxRows: 100, flushIntervalMs: 5 });
