@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Adapter, AdapterFactory, CallOptions, Capability, ClassificationRequest, ClassificationResult, ModerationCategory, ModerationResult } from '../spec/index.js';
+import type { Adapter, AdapterFactory, CallOptions, Capability, ClassificationRequest, ClassificationResult, ModerationCategory, ModerationResult, RerankResult } from '../spec/index.js';
 import { MODERATION_CATEGORIES } from '../spec/index.js';
 import { activationOf, categoriesOfLabels, highestPerLabel, labelsOf, moderationVerdict, probabilities, scoresByLabel, textWindows, type Activation, type ClassifierConfig } from './classifier-head.js';
 import { modelRunOptionsShape, parseModelOptions, resolveRunSettings, type ModelDescription, type RunSettings } from './embedding-options.js';
@@ -8,9 +8,13 @@ import { OnnxModel } from './onnx-model.js';
 /** `backends.<id>.options` of an `onnx-classifier` backend. */
 const optionsSchema = z.strictObject({
   ...modelRunOptionsShape,
-  /** moderation: serves POST /v1/moderations (capability `moderate`); sentiment: POST /v1/classifications/sentiment (`classify`). */
-  task: z.enum(['moderation', 'sentiment']),
-  /** Default: sigmoid when config.json says multi_label_classification, else softmax. */
+  /**
+   * moderation: serves POST /v1/moderations (capability `moderate`); sentiment: POST
+   * /v1/classifications/sentiment (`classify`); rerank: a cross-encoder (ms-marco MiniLM) for
+   * POST /v1/rerank (`rerank`), reading (query, document) pairs into one logit, sigmoid → [0, 1].
+   */
+  task: z.enum(['moderation', 'sentiment', 'rerank']),
+  /** Default: sigmoid when config.json says multi_label_classification, else softmax (rerank: always sigmoid). */
   activation: z.enum(['softmax', 'sigmoid']).optional(),
   /** moderation: the OpenAI categories each label feeds (classifier-head.ts has the default). */
   categories: z.record(z.string(), z.array(z.enum(MODERATION_CATEGORIES))).optional(),
@@ -51,6 +55,7 @@ export const createOnnxClassifierAdapter: AdapterFactory = (adapterSettings) => 
     encoder: () => ({ output: 'logits', pooling: 'cls', normalize: false }),
     fetchHint: () => fetchHint(options),
     isOptional: true,
+    readsPairs: options.task === 'rerank',
   });
 
   /**
@@ -70,11 +75,18 @@ export const createOnnxClassifierAdapter: AdapterFactory = (adapterSettings) => 
   const adapter: Adapter = {
     id: adapterSettings.id,
     location: 'local',
-    capabilities: new Set<Capability>([options.task === 'moderation' ? 'moderate' : 'classify']),
+    capabilities: new Set<Capability>([CAPABILITY_OF[options.task]]),
     ready: () => model.ready(),
+    canServe: () => !model.isMissingWeights,
     close: () => model.close(),
   };
-  if (options.task === 'moderation') {
+  if (options.task === 'rerank') {
+    adapter.rerank = async (request, call): Promise<RerankResult> => {
+      const { rows, promptTokens } = await model.run({ texts: request.documents, query: request.query, model: request.model, signal: call.signal, timeoutMs: call.timeoutMs });
+      // One logit per pair (ms-marco's head); its sigmoid is what sentence-transformers' CrossEncoder reports.
+      return { model: request.model, scores: rows.map((logits) => probabilities(logits.subarray(0, 1), 'sigmoid')[0]), usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
+    };
+  } else if (options.task === 'moderation') {
     adapter.moderate = async (request, call): Promise<ModerationResult> => {
       const { settings, probabilities: rows, usage } = await scored(request, call);
       return { model: request.model, results: rows.map((row) => moderationVerdict(row, settings.labelCategories, options.threshold)), usage };
@@ -88,9 +100,12 @@ export const createOnnxClassifierAdapter: AdapterFactory = (adapterSettings) => 
   return adapter;
 };
 
+const CAPABILITY_OF: Readonly<Record<ClassifierOptions['task'], Capability>> = { moderation: 'moderate', sentiment: 'classify', rerank: 'rerank' };
+
 function classifierSettings(options: ClassifierOptions, description: ModelDescription, backendId: string): ClassifierSettings {
   const config = description.config as ClassifierConfig;
-  const labels = labelsOf(config, options.model_dir);
+  // A cross-encoder's one logit needs no name.
+  const labels = options.task === 'rerank' ? [] : labelsOf(config, options.model_dir);
   return {
     ...resolveRunSettings(options, description, backendId),
     labels,
@@ -100,7 +115,7 @@ function classifierSettings(options: ClassifierOptions, description: ModelDescri
 }
 
 function fetchHint(options: ClassifierOptions): string {
-  const files = `${options.model_file}, config.json (with id2label) and tokenizer.json`;
+  const files = `${options.model_file}, ${options.task === 'rerank' ? 'config.json' : 'config.json (with id2label)'} and tokenizer.json`;
   if (options.pull) return `fetch it with \`sluice models pull ${options.pull} --dest ${options.model_dir}\`, or put ${files} there`;
   return `put ${files} there (e.g. \`sluice models pull <repo> ${options.model_file} config.json tokenizer.json --dest ${options.model_dir}\`)`;
 }

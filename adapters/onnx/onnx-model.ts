@@ -26,6 +26,8 @@ export interface OnnxModelKind<Settings extends RunSettings> {
    * ready() rejects too, and /ready says why (the default embedding model, which setup fetches).
    */
   isOptional: boolean;
+  /** A cross-encoder: it reads (query, text) pairs, so its tokenizer must have a pair template. */
+  readsPairs?: boolean;
 }
 
 interface Loaded<Settings> {
@@ -43,6 +45,8 @@ export interface RunRequest {
   model: string;
   /** The client's own token counts per input, when the texts were decoded from token ids. */
   clientTokenCounts?: readonly number[];
+  /** A cross-encoder's query: each text is read as the pair (query, text). */
+  query?: string;
   signal: AbortSignal;
   timeoutMs: number;
 }
@@ -64,6 +68,7 @@ export interface RunResult {
 export class OnnxModel<Settings extends RunSettings> {
   private readonly loading: Promise<Loaded<Settings>>;
   private closing: Promise<void> | undefined;
+  private missingWeights = false;
 
   constructor(
     private readonly adapterSettings: AdapterSettings,
@@ -72,7 +77,14 @@ export class OnnxModel<Settings extends RunSettings> {
   ) {
     this.loading = load(adapterSettings, resolve(adapterSettings.paths.modelsDir, options.model_dir), options.model_file, kind);
     // Nobody may be awaiting yet; a load failure is reported by ready() and by every call.
-    this.loading.catch(() => undefined);
+    this.loading.catch((error: unknown) => {
+      this.missingWeights = isWeightsMissing(error);
+    });
+  }
+
+  /** True once loading found no weights file (false while it is still loading). */
+  get isMissingWeights(): boolean {
+    return this.missingWeights;
   }
 
   /** Settles once loaded; an optional model whose weights are missing counts as ready (its calls say why not). */
@@ -115,6 +127,7 @@ export class OnnxModel<Settings extends RunSettings> {
         limits: request.clientTokenCounts ? undefined : settings.limits,
         model: request.model,
         signal,
+        query: request.query,
       });
       const promptTokens = sequences.reduce((sum, ids) => sum + ids.length, 0);
       return { rows: await batcher.embed(sequences, signal), promptTokens };
@@ -166,7 +179,9 @@ async function load<Settings extends RunSettings>(adapterSettings: AdapterSettin
   const tokenizer = await WorkerTokenizer.start({ tokenizerPath: join(modelDir, 'tokenizer.json'), tokenizerConfig: description.tokenizerConfig });
   let encoder: WorkerEncoder;
   try {
+    if (kind.readsPairs && !tokenizer.segmentMarks) throw new Error(`${join(modelDir, 'tokenizer.json')}: no pair template, so the ${kind.what} cannot read (query, document) pairs`);
     encoder = await WorkerEncoder.start({
+      segments: kind.readsPairs ? tokenizer.segmentMarks : undefined,
       modelPath,
       settings: { threads: settings.threads, spinThreads: settings.spinThreads, ...kind.encoder(settings) },
       padId: tokenizer.padId,

@@ -11,24 +11,38 @@ export interface PaddedBatch {
   sequenceLength: number;
   inputIds: BigInt64Array;
   attentionMask: BigInt64Array;
-  /** All zeros: one sentence per sequence is segment A (pairs are not embedded). */
+  /** Segment A (0) for a single text; a cross-encoder's pair marks its second segment (`segments`). */
   tokenTypeIds: BigInt64Array;
 }
 
-/** Pads every sequence to the longest one with `padId`; the mask marks the real tokens. */
-export function padBatch(sequences: readonly (readonly number[])[], padId: number): PaddedBatch {
+/** Where a pair's second segment starts: after the first `separatorId` past the row's first token. */
+export interface Segments {
+  separatorId: number;
+  secondTypeId: number;
+}
+
+/**
+ * Pads every sequence to the longest one with `padId`; the mask marks the real tokens. With
+ * `segments` (a cross-encoder's pairs, [CLS] A [SEP] B [SEP]), the tokens after the first
+ * separator take the second segment's type, as the tokenizer's pair template says.
+ */
+export function padBatch(sequences: readonly (readonly number[])[], padId: number, segments?: Segments): PaddedBatch {
   const batchSize = sequences.length;
   const sequenceLength = Math.max(...sequences.map((ids) => ids.length));
   const inputIds = new BigInt64Array(batchSize * sequenceLength).fill(BigInt(padId));
   const attentionMask = new BigInt64Array(batchSize * sequenceLength);
+  const tokenTypeIds = new BigInt64Array(batchSize * sequenceLength);
   sequences.forEach((ids, row) => {
     const offset = row * sequenceLength;
     ids.forEach((id, column) => {
       inputIds[offset + column] = BigInt(id);
       attentionMask[offset + column] = 1n;
     });
+    if (!segments?.secondTypeId) return;
+    const separator = ids.indexOf(segments.separatorId, 1);
+    if (separator >= 0) tokenTypeIds.fill(BigInt(segments.secondTypeId), offset + separator + 1, offset + ids.length);
   });
-  return { batchSize, sequenceLength, inputIds, attentionMask, tokenTypeIds: new BigInt64Array(batchSize * sequenceLength) };
+  return { batchSize, sequenceLength, inputIds, attentionMask, tokenTypeIds };
 }
 
 /**

@@ -22,12 +22,12 @@ function reply(message: LoadReply<TokenizerInfo> | TokenizeReply): void {
  * Limits are checked text by text, in order, each read no further than its limit: a 3.9 MB
  * input costs the ~40 KB that pass 8,192 tokens, not the whole text.
  */
-function tokenize(tokenizer: ModelTokenizer, { id, texts, maxLength, limits }: TokenizeMessage): TokenizeReply {
+function tokenize(tokenizer: ModelTokenizer, { id, texts, maxLength, limits, query }: TokenizeMessage): TokenizeReply {
   const sequences: number[][] = [];
   let total = 0;
   for (const [index, text] of texts.entries()) {
     const countUpTo = limits ? Math.min(limits.maxInputTokens, limits.tokensLeft - total) : 0;
-    const { ids, tokens } = tokenizer.encodeText(text, maxLength, countUpTo);
+    const { ids, tokens } = query === undefined ? tokenizer.encodeText(text, maxLength, countUpTo) : tokenizer.encodePair(query, text, maxLength, countUpTo);
     if (limits && tokens > limits.maxInputTokens) return { type: 'over-limit', id, index, limit: 'input', tokens };
     total += tokens;
     if (limits && total > limits.tokensLeft) return { type: 'over-limit', id, index, limit: 'request', tokens: total };
@@ -54,5 +54,5 @@ if (tokenizer) {
       reply({ type: 'tokenize-failed', id: message.id, message: (error as Error).message });
     }
   });
-  reply({ type: 'loaded', info: { padId: loaded.padId } });
+  reply({ type: 'loaded', info: { padId: loaded.padId, segmentMarks: loaded.segmentMarks } });
 }

@@ -1,6 +1,6 @@
 import { SluiceError } from '../spec/index.js';
 import type { EncoderSettings } from './onnx-encoder.js';
-import { padBatch, type PaddedBatch } from './pooling.js';
+import { padBatch, type PaddedBatch, type Segments } from './pooling.js';
 import type { EncodeReply, WorkerSetup } from './worker-protocol.js';
 import { siblingEntry, WorkerThread } from './worker-thread.js';
 
@@ -8,6 +8,8 @@ export interface WorkerEncoderOptions {
   modelPath: string;
   settings: EncoderSettings;
   padId: number;
+  /** A cross-encoder's: how its pairs' second segments are marked. */
+  segments?: Segments;
   /** The worker's module; tests substitute one that can fail on demand. */
   entry?: URL;
 }
@@ -36,7 +38,7 @@ export class WorkerEncoder {
   /** One run: every sequence padded to the longest, one vector per sequence, in order. */
   async encode(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
     const thread = await this.loadedThread();
-    const batch = padBatch(sequences, this.options.padId);
+    const batch = padBatch(sequences, this.options.padId, this.options.segments);
     const reply = await thread.call(batch, [batch.inputIds.buffer, batch.attentionMask.buffer, batch.tokenTypeIds.buffer] as ArrayBuffer[]);
     if (reply.type === 'encode-failed') throw new Error(reply.message);
     return splitRows(reply.vectors, batch.batchSize);

@@ -4,6 +4,7 @@
  * tokenizer-worker.ts). Types only: importing them loads no runtime.
  */
 import type { EncoderSettings } from './onnx-encoder.js';
+import type { SegmentMarks } from './model-tokenizer.js';
 import type { PaddedBatch } from './pooling.js';
 
 /** A worker's first message: loaded (with what its owner needs to know), or why not. */
@@ -38,6 +39,8 @@ export interface TokenizerSetup {
 
 export interface TokenizerInfo {
   padId: number;
+  /** How a pair's second segment is found; absent when the tokenizer has no pair template. */
+  segmentMarks?: SegmentMarks;
 }
 
 /** Token budgets of one slice of a request's inputs. */
@@ -55,6 +58,8 @@ export interface TokenizeRequest {
   maxLength: number;
   /** Absent: nothing is counted, and only what the model sees is read of each text. */
   limits?: SliceLimits;
+  /** A cross-encoder's query: each text is then encoded as the pair (query, text). */
+  query?: string;
 }
 
 export interface TokenizeMessage extends TokenizeRequest {

@@ -1,6 +1,7 @@
 import { SluiceError } from '../spec/index.js';
 import { abortable, abortError } from './abort-reason.js';
 import { inputTooLong, requestTooLong, type InputLimits } from './input-limits.js';
+import type { SegmentMarks } from './model-tokenizer.js';
 import type { TokenizeReply, TokenizeRequest, TokenizerInfo, TokenizerSetup } from './worker-protocol.js';
 import { siblingEntry, WorkerThread } from './worker-thread.js';
 
@@ -16,6 +17,8 @@ export interface TokenizeOptions {
   /** Names the model in a limit's error. */
   model: string;
   signal?: AbortSignal;
+  /** A cross-encoder's query: each text becomes the pair (query, text). */
+  query?: string;
 }
 
 /**
@@ -41,13 +44,15 @@ export class WorkerTokenizer {
     private readonly options: WorkerTokenizerOptions,
     /** The model's padding id, read off its tokenizer. */
     readonly padId: number,
+    /** How a pair's second segment is marked; absent when the tokenizer has no pair template. */
+    readonly segmentMarks: SegmentMarks | undefined,
   ) {}
 
   /** Resolves once the worker has loaded the tokenizer; rejects with the reason it could not. */
   static async start(options: WorkerTokenizerOptions): Promise<WorkerTokenizer> {
     const thread = startThread(options);
     const info = await thread.loaded;
-    const tokenizer = new WorkerTokenizer(options, info.padId);
+    const tokenizer = new WorkerTokenizer(options, info.padId, info.segmentMarks);
     tokenizer.thread = thread;
     return tokenizer;
   }
@@ -63,7 +68,7 @@ export class WorkerTokenizer {
     for (const { start, end } of slices(texts)) {
       if (options.signal?.aborted) throw abortError(options.signal);
       const limits = options.limits && { maxInputTokens: options.limits.maxInputTokens, tokensLeft: options.limits.maxRequestTokens - tokens };
-      const reply = await abortable(this.call({ texts: texts.slice(start, end), maxLength: options.maxLength, limits }), options.signal);
+      const reply = await abortable(this.call({ texts: texts.slice(start, end), maxLength: options.maxLength, limits, query: options.query }), options.signal);
       if (reply.type === 'tokenize-failed') throw new Error(reply.message);
       if (reply.type === 'over-limit') {
         throw reply.limit === 'input'

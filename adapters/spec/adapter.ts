@@ -2,9 +2,10 @@ import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from './chat.js
 import type { ClassificationRequest, ClassificationResult, ModerationResult } from './classification.js';
 import type { EmbeddingRequest, EmbeddingResult } from './embeddings.js';
 import type { OcrRequest, OcrResult } from './ocr.js';
+import type { RerankRequest, RerankResult } from './rerank.js';
 import type { TranscriptionRequest, TranscriptionResult } from './transcription.js';
 
-export type Capability = 'chat' | 'stream' | 'tools' | 'json' | 'vision' | 'embed' | 'transcribe' | 'ocr' | 'moderate' | 'classify';
+export type Capability = 'chat' | 'stream' | 'tools' | 'json' | 'vision' | 'embed' | 'transcribe' | 'ocr' | 'moderate' | 'classify' | 'rerank';
 
 export interface CallOptions {
   requestId: string;
@@ -30,10 +31,17 @@ export interface Adapter {
   moderate?(request: ClassificationRequest, call: CallOptions): Promise<ModerationResult>;
   /** A text classifier's probabilities per label (sentiment). */
   classify?(request: ClassificationRequest, call: CallOptions): Promise<ClassificationResult>;
+  /** A cross-encoder's relevance of each document to the query, in [0, 1]. */
+  rerank?(request: RerankRequest, call: CallOptions): Promise<RerankResult>;
   /** Work in hand now, for a local backend with a queue: requests generating and waiting, and how long a new one would wait. */
   load?(): { active: number; queued: number; expectedWaitMs?: number };
   /** Resolves when the backend can serve (models loaded); rejects if it never will. */
   ready?(): Promise<void>;
+  /**
+   * False once a local backend knows it cannot answer (an optional model loaded without its
+   * weights), so a default can pass it over instead of failing; absent or true: it may answer.
+   */
+  canServe?(): boolean;
   close(): Promise<void>;
 }
 

@@ -7,3 +7,4 @@ export * from './message-text.js';
 export * from './chunk-factory.js';
 export * from './ocr.js';
 export * from './classification.js';
+export * from './rerank.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-const capability = z.enum(['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe', 'ocr', 'moderate', 'classify']);
+const capability = z.enum(['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe', 'ocr', 'moderate', 'classify', 'rerank']);
 const tier = z.enum(['simple', 'medium', 'high', 'creative', 'brand']);
 /** Every tier, simplest first. */
 export const TIERS = tier.options;

@@ -3,8 +3,8 @@ import type { ModelConfig } from '../config/schema.js';
 import type { BackendView } from '../routing/model-catalog.js';
 import type { Candidate } from '../routing/candidates.js';
 
-type Method = 'chat' | 'chatStream' | 'embed' | 'transcribe' | 'ocr' | 'moderate' | 'classify';
-const METHOD_OF: Readonly<Record<Method, Capability>> = { chat: 'chat', chatStream: 'stream', embed: 'embed', transcribe: 'transcribe', ocr: 'ocr', moderate: 'moderate', classify: 'classify' };
+type Method = 'chat' | 'chatStream' | 'embed' | 'transcribe' | 'ocr' | 'moderate' | 'classify' | 'rerank';
+const METHOD_OF: Readonly<Record<Method, Capability>> = { chat: 'chat', chatStream: 'stream', embed: 'embed', transcribe: 'transcribe', ocr: 'ocr', moderate: 'moderate', classify: 'classify', rerank: 'rerank' };
 
 /** The live adapters by backend id, with their timeouts: the only place the pipeline finds an adapter. */
 export class Backends implements BackendView {
@@ -41,6 +41,12 @@ export class Backends implements BackendView {
       throw new SluiceError('internal', `backend "${candidate.backendId}" cannot ${METHOD_OF[name]} for model '${candidate.modelId}'`);
     }
     return method.bind(adapter) as NonNullable<Adapter[M]>;
+  }
+
+  /** Whether this backend may answer now: false for a local model that loaded without its weights. */
+  canServe(backendId: string): boolean {
+    const adapter = this.adapters.get(backendId);
+    return adapter !== undefined && (adapter.canServe?.() ?? true);
   }
 
   /** How long a request arriving now would wait for a slot of this backend; undefined when it does not say. */

@@ -1,5 +1,7 @@
 import type { CallOptions, Capability, ClassificationRequest, ClassificationResult, ModerationResult, OcrRequest, OcrResult } from '../../adapters/spec/index.js';
 import { SluiceError } from '../../adapters/spec/index.js';
+import type { ModelConfig } from '../config/schema.js';
+import { embeddingScorer, type RelevanceScorer, type RelevanceScores } from '../quality/relevance-scorer.js';
 import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { Candidate } from '../routing/candidates.js';
 import type { RoutingPolicy } from '../routing/routing-policy.js';
@@ -21,6 +23,13 @@ export interface TextTaskCall {
 
 export interface OcrCall extends Omit<OcrRequest, 'model'> {
   model?: string;
+}
+
+/** A query and the texts to rank by it; `model` absent or unknown: the default local reranker. */
+export interface RerankCall {
+  model?: string;
+  query: string;
+  documents: string[];
 }
 
 /** What each text task's adapter method answers. */
@@ -74,6 +83,76 @@ export class LocalTaskPipeline {
 
   classify(call: TextTaskCall, context: CallContext): Promise<TaskAnswer<ClassificationResult>> {
     return this.textTask('classify', call, context, (result) => result.results.map((scores) => JSON.stringify(scores.scores)).join('\n'));
+  }
+
+  /**
+   * Each document's relevance to the query, in [0, 1], in the documents' order, by the model the
+   * call names when it can rerank (a cross-encoder, or a local embedding model by cosine), else by
+   * the default: the first cross-encoder that has its weights, else the local embedding model. A
+   * client written for Cohere sends `rerank-english-v3.0`: that is the default's to answer.
+   */
+  rerank(call: RerankCall, context: CallContext): Promise<TaskAnswer<RelevanceScores>> {
+    const inputText = [call.query, ...call.documents].join('\n');
+    let model: ModelConfig;
+    try {
+      model = this.rerankerFor(call.model);
+    } catch (error) {
+      // Refused before any model ran: still one record, as a failed plan is in run().
+      return Promise.reject(new RequestRun(context, inputText).fail(error));
+    }
+    const capability = model.capabilities.includes('rerank') ? 'rerank' : 'embed';
+    return this.run<RelevanceScores>(
+      {
+        model: model.id,
+        capability,
+        inputText,
+        run: async (candidate) => {
+          const scored = await this.scorerOf(candidate, capability, context)(call.query, call.documents);
+          if (scored.scores.length !== call.documents.length) {
+            throw new SluiceError('upstream-unavailable', `${candidate.backendId} returned ${scored.scores.length} scores for ${call.documents.length} documents`);
+          }
+          return scored;
+        },
+        outputText: (result) => result.scores.map((score) => score.toFixed(4)).join('\n'),
+        usageOf: (result) => ({ prompt_tokens: result.promptTokens, total_tokens: result.promptTokens }),
+      },
+      context,
+    );
+  }
+
+  /** A cross-encoder answers through its adapter; an embedding model through the shared cosine scorer. */
+  private scorerOf(candidate: Candidate, capability: 'rerank' | 'embed', context: CallContext): RelevanceScorer {
+    const options = this.backends.callOptions(candidate, context);
+    if (capability === 'rerank') {
+      const rerank = this.backends.method(candidate, 'rerank');
+      return async (query, documents) => {
+        const result = await rerank({ model: candidate.upstreamModel, query, documents: [...documents] }, options).catch((error: unknown) => Promise.reject(asRerankParam(error, 'documents')));
+        return { scores: result.scores, promptTokens: result.usage.prompt_tokens };
+      };
+    }
+    const embed = this.backends.method(candidate, 'embed');
+    return embeddingScorer(async (texts, role) => {
+      const result = await embed({ model: candidate.upstreamModel, input: { kind: 'text', values: texts } }, options).catch((error: unknown) => Promise.reject(asRerankParam(error, role)));
+      return { vectors: result.vectors, promptTokens: result.usage.prompt_tokens };
+    });
+  }
+
+  /** The model named when it can rerank; else the default (rerank docs above). */
+  private rerankerFor(name: string | undefined): ModelConfig {
+    const models = this.catalog.models();
+    const named = name === undefined ? undefined : this.catalog.get(name);
+    if (named) {
+      if (named.capabilities.includes('rerank') || this.isLocalEmbedder(named)) return named;
+      throw new SluiceError('invalid-request', `the model '${named.id}' cannot rerank; name a rerank or local embedding model, or none for the default`, { param: 'model' });
+    }
+    const crossEncoders = models.filter((model) => model.capabilities.includes('rerank') && this.catalog.isAvailable(model.backend));
+    const fallback = crossEncoders.find((model) => this.backends.canServe(model.backend)) ?? models.find((model) => this.isLocalEmbedder(model)) ?? crossEncoders[0];
+    if (!fallback) throw new SluiceError('invalid-request', "no model is configured for 'rerank'; configure a cross-encoder or a local embedding model", { param: 'model' });
+    return fallback;
+  }
+
+  private isLocalEmbedder(model: ModelConfig): boolean {
+    return model.capabilities.includes('embed') && this.catalog.isLocal(model.id);
   }
 
   /** Moderation and sentiment: texts in, one result per text out, the tokens read counted. */
@@ -138,4 +217,10 @@ export class LocalTaskPipeline {
     if (!model) throw new SluiceError('invalid-request', `no model is configured for '${capability}'; name one in 'model'`, { param: 'model' });
     return model.id;
   }
+}
+
+/** The ONNX models' input limits name `input`; in a rerank request the text is the query or a document. */
+function asRerankParam(error: unknown, role: 'query' | 'documents'): unknown {
+  if (!(error instanceof SluiceError) || error.kind !== 'invalid-request' || error.detail.param !== 'input') return error;
+  return new SluiceError('invalid-request', `${role}: ${error.message}`, { ...error.detail, param: role });
 }

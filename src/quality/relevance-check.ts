@@ -1,6 +1,9 @@
 import type { QualityCheck } from './quality-scorer.js';
 import { tokensOf, viewOf } from './answer-view.js';
+import { cosine, embeddingScorer } from './relevance-scorer.js';
 import { rise } from './score-shape.js';
+
+export { cosine };
 
 /** Unit vectors for the texts, in order (the local all-MiniLM-L6-v2, or a stand-in in tests). */
 export type Embed = (texts: string[]) => Promise<number[][]>;
@@ -27,29 +30,17 @@ export function relevanceCheck(embed: Embed): QualityCheck {
       const view = viewOf(request, answer);
       if (view.hasToolCalls || (request.response_format && request.response_format.type !== 'text')) return undefined;
       if (tokensOf(view.text).length < MIN_ANSWER_TOKENS || tokensOf(view.ask).length < MIN_QUESTION_TOKENS) return undefined;
-      let vectors: number[][];
+      let similarity: number;
       try {
-        vectors = await embed([view.ask.slice(0, MAX_CHARS), view.text.slice(0, MAX_CHARS)]);
+        // The scorer POST /v1/rerank uses with the embedding model: one measure of relevance.
+        const scorer = embeddingScorer(async (texts) => ({ vectors: await embed(texts), promptTokens: 0 }));
+        [similarity] = (await scorer(view.ask.slice(0, MAX_CHARS), [view.text.slice(0, MAX_CHARS)])).scores;
       } catch {
         // An embedder that fails says nothing about the answer.
         return undefined;
       }
-      if (vectors.length < 2) return undefined;
-      const score = rise(cosine(vectors[0], vectors[1]), UNRELATED, RELATED);
+      const score = rise(similarity, UNRELATED, RELATED);
       return score >= 1 ? 1 : { score, reason: 'relevance' };
     },
   };
-}
-
-/** Dot product over the norms, so a stand-in that is not quite unit-length still compares right. */
-export function cosine(left: ArrayLike<number>, right: ArrayLike<number>): number {
-  let dot = 0;
-  let leftNorm = 0;
-  let rightNorm = 0;
-  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-    dot += left[index] * right[index];
-    leftNorm += left[index] * left[index];
-    rightNorm += right[index] * right[index];
-  }
-  return leftNorm === 0 || rightNorm === 0 ? 0 : dot / Math.sqrt(leftNorm * rightNorm);
 }

@@ -75,5 +75,5 @@ export class ModelCatalog implements ChainCatalog {
 }
 
 function paramFor(capability: Capability): string {
-  return { tools: 'tools', json: 'response_format', vision: 'messages', stream: 'stream', chat: 'model', embed: 'model', transcribe: 'model', ocr: 'model', moderate: 'model', classify: 'model' }[capability];
+  return { tools: 'tools', json: 'response_format', vision: 'messages', stream: 'stream', chat: 'model', embed: 'model', transcribe: 'model', ocr: 'model', moderate: 'model', classify: 'model', rerank: 'model' }[capability];
 }

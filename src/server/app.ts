@@ -40,6 +40,7 @@ import { transcriptionsRoute } from './routes/transcriptions-route.js';
 import { ocrRoute } from './routes/ocr-route.js';
 import { moderationsRoute, sentimentRoute } from './routes/classification-routes.js';
 import { vectorSearchRoute } from './routes/vector-search-route.js';
+import { rerankRoute } from './routes/rerank-route.js';
 
 export interface AppDependencies {
   logger: Logger;
@@ -104,6 +105,7 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.post('/audio/transcriptions', transcriptionsRoute(deps.transcriptions, deps.limits.uploadBytes));
   v1.post('/ocr', ocrRoute(deps.tasks, json, deps.limits.uploadBytes));
   v1.post('/moderations', json, moderationsRoute(deps.tasks));
+  v1.post('/rerank', json, rerankRoute(deps.tasks));
   v1.post('/classifications/sentiment', json, sentimentRoute(deps.tasks));
   v1.use(passthroughProxy(deps.passthrough));
   app.use('/v1', v1);
@@ -157,6 +159,7 @@ function endpointOf(path: string): string {
   if (path.startsWith('/v1/audio/transcriptions')) return 'transcriptions';
   if (path.startsWith('/v1/ocr')) return 'ocr';
   if (path.startsWith('/v1/moderations')) return 'moderations';
+  if (path.startsWith('/v1/rerank')) return 'rerank';
   if (path.startsWith('/v1/classifications')) return 'classifications';
   if (path.startsWith('/v1/models')) return 'models';
   if (path.startsWith('/v1/vector/search')) return 'vector_search';

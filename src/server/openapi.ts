@@ -6,6 +6,7 @@ import {
   moderationRequestSchema,
   ocrFieldsSchema,
   ocrRequestSchema,
+  rerankRequestSchema,
   sentimentRequestSchema,
   transcriptionFieldsSchema,
 } from './other-request-schemas.js';
@@ -28,6 +29,40 @@ const jsonBody = (schema: z.ZodType) => ({ required: true, content: { 'applicati
 const multipartBody = (fields: z.ZodType) => {
   const schema = z.toJSONSchema(fields, { io: 'input', unrepresentable: 'any' }) as { properties?: object };
   return { ...schema, required: ['file'], properties: { file: { type: 'string', format: 'binary' }, ...schema.properties } };
+};
+/** POST /v1/rerank's answer, exactly (Cohere's shape). */
+const rerankResponse = {
+  type: 'object',
+  required: ['id', 'model', 'results', 'usage', 'meta'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^rerank-' },
+    model: { type: 'string' },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'relevance_score'],
+        additionalProperties: false,
+        properties: {
+          index: { type: 'integer', minimum: 0 },
+          relevance_score: { type: 'number', minimum: 0, maximum: 1 },
+          document: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string' } } },
+        },
+      },
+    },
+    usage: {
+      type: 'object',
+      required: ['prompt_tokens', 'total_tokens'],
+      additionalProperties: false,
+      properties: { prompt_tokens: { type: 'integer', minimum: 0 }, total_tokens: { type: 'integer', minimum: 0 } },
+    },
+    meta: {
+      type: 'object',
+      required: ['billed_units'],
+      properties: { billed_units: { type: 'object', required: ['search_units'], properties: { search_units: { type: 'integer' } } } },
+    },
+  },
 };
 const errors = { default: { description: 'OpenAI-style error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } };
 
@@ -110,6 +145,15 @@ export function openApiDocument(): object {
           description: "Text inputs; 'model' absent: the first configured moderation model. A local model whose weights are missing answers 503 with code model_weights_missing.",
           requestBody: jsonBody(moderationRequestSchema),
           responses: { 200: { description: 'id, model, results: flagged, categories, category_applied_input_types, category_scores (all 13 OpenAI categories)' }, ...errors },
+        },
+      },
+      '/v1/rerank': {
+        post: {
+          summary: 'Rerank documents by relevance to a query (Cohere / Jina shape)',
+          description:
+            "'model' absent or unknown: the local cross-encoder when its weights are present, else the local embedding model (cosine, floored at 0). Results best first, ties by index; top_n cuts the list; return_documents adds each document's text. A named cross-encoder without its weights answers 503 model_weights_missing.",
+          requestBody: jsonBody(rerankRequestSchema),
+          responses: { 200: { description: 'ranked results', content: { 'application/json': { schema: rerankResponse } } }, ...errors },
         },
       },
       '/v1/classifications/sentiment': {

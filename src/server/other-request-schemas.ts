@@ -89,3 +89,41 @@ export const ocrRequestSchema = z.strictObject({
 export const ocrFieldsSchema = z.strictObject({
   model: z.string().min(1).optional(),
 });
+
+/** Most documents one rerank request may rank (Cohere's recommendation; the model reads each against the query). */
+export const MAX_RERANK_DOCUMENTS = 1000;
+
+/**
+ * `POST /v1/rerank`, Cohere's and Jina's shape. A document is a string, or an object whose
+ * `rank_fields` (default `["text"]`, Cohere v1) are strings, joined by newlines to make its text.
+ */
+export const rerankRequestSchema = z
+  .strictObject({
+    model: z.string().min(1).optional().describe("A rerank model; absent or unknown (e.g. 'rerank-english-v3.0'): the default local reranker."),
+    query: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+    documents: z
+      .array(z.union([z.string(), z.record(z.string(), z.unknown())], { error: 'each document must be a string or an object' }))
+      .min(1, 'must hold at least one document')
+      .max(MAX_RERANK_DOCUMENTS, `at most ${MAX_RERANK_DOCUMENTS} documents per request`)
+      .describe(`Up to ${MAX_RERANK_DOCUMENTS} strings, or objects whose rank_fields are strings.`),
+    top_n: z.number().int().min(1, 'must be at least 1').optional().describe('Return only the best top_n results (all when absent or larger).'),
+    return_documents: z.boolean().optional().describe('Include each result\'s document text (default false).'),
+    rank_fields: z.array(z.string().min(1)).min(1).optional().describe('The string fields of object documents to rank on, joined by newlines (default ["text"]).'),
+  })
+  .check((context) => {
+    const fields = context.value.rank_fields ?? ['text'];
+    context.value.documents.forEach((document, index) => {
+      if (typeof document === 'string') return;
+      const field = fields.find((name) => typeof document[name] !== 'string');
+      if (field === undefined) return;
+      const message = document[field] === undefined ? `has no '${field}' field (rank_fields: ${fields.join(', ')})` : `'${field}' must be a string`;
+      context.issues.push({ code: 'custom', input: document, path: ['documents', index, field], message });
+    });
+  });
+
+export type RerankRequest = z.infer<typeof rerankRequestSchema>;
+
+/** A document's text as ranked: the string itself, or its rank_fields joined. */
+export function rerankText(document: RerankRequest['documents'][number], rankFields: readonly string[] = ['text']): string {
+  return typeof document === 'string' ? document : rankFields.map((field) => document[field] as string).join('\n');
+}

@@ -24,7 +24,7 @@ export interface Exchange {
   isComplete: boolean;
 }
 
-const MODEL_ENDPOINTS = new Set(['chat', 'embeddings', 'transcriptions', 'vector_search', 'ocr', 'moderations', 'classifications']);
+const MODEL_ENDPOINTS = new Set(['chat', 'embeddings', 'transcriptions', 'vector_search', 'ocr', 'moderations', 'classifications', 'rerank']);
 
 /**
  * Renders a finished request — metrics, inference rows, the access log line — from its record,
