@@ -5,6 +5,7 @@ import { ADAPTER_FACTORIES } from '../adapters/registry.js';
 import type { Adapter } from '../adapters/spec/index.js';
 import { KeyStore } from './auth/key-store.js';
 import { errorSecrets } from './auth/secret-scrubber.js';
+import { OPEN_TENANT } from './auth/tenant.js';
 import type { Config } from './config/schema.js';
 import { SluiceMetrics } from './metrics/metrics.js';
 import { Backends, capabilityProblems } from './pipeline/backends.js';
@@ -15,6 +16,7 @@ import { createAnswerScorer } from './quality/answer-scorer.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { LocalTaskPipeline } from './pipeline/local-task-pipeline.js';
+import { ModerationGuard } from './pipeline/moderation-guard.js';
 import { ImageParts } from './pipeline/image-parts.js';
 import { decodeImageString, sniffedImage } from './server/image-input.js';
 import { createApp } from './server/app.js';
@@ -201,6 +203,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
   ]).then(() => undefined);
 
   const passthroughBackend = config.backends[config.passthrough.backend];
+  const tasks = new LocalTaskPipeline(policy, catalog, backends);
   const app = createApp({
     logger,
     metrics,
@@ -216,6 +219,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
       scorer,
       cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }),
       images: new ImageParts({ settings: config.images, catalog, backends, decoding: { fromDataUrl: decodeImageString, fromBytes: sniffedImage } }),
+      guard: moderationGuard(config, catalog, tasks),
     }),
     responses,
     reports: liveSavingsReports(parts.store?.database, config, parts.inferenceLog && (() => parts.inferenceLog!.flush())),
@@ -236,7 +240,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     embeddings,
     vectors: new VectorPipeline(catalog, embeddings, parts.embeddings),
     transcriptions: new TranscriptionPipeline(policy, catalog, backends, budgetStep),
-    tasks: new LocalTaskPipeline(policy, catalog, backends),
+    tasks,
     inferenceLog: parts.inferenceLog,
     feedback: parts.store?.feedback,
     rateLimiter: budget.redis ? new RedisRateLimiter(budget.redis) : new MemoryRateLimiter(),
@@ -326,4 +330,19 @@ const PRESSURE_REFRESH_MS = 5_000;
 /** A backend option that must be a string (`organization`, `project`); anything else is left out. */
 function stringOption(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The chat guardrail, whenever a model can moderate (a key made through the admin API may turn it
+ * on later). Its calls are the gateway's own: any model, whatever the caller's allowed_models, and
+ * no record of their own — a flagged verdict shows in the chat request's routing reason.
+ */
+function moderationGuard(config: Config, catalog: ModelCatalog, tasks: LocalTaskPipeline): ModerationGuard | undefined {
+  if (!catalog.models().some((model) => model.capabilities.includes('moderate'))) return undefined;
+  const settings = config.guardrails.moderation;
+  return new ModerationGuard(settings, async (inputs, context) => {
+    const own = { requestId: `${context.requestId}:moderation`, tenant: OPEN_TENANT, signal: context.signal, onRecord: () => undefined };
+    const answer = await tasks.moderate({ model: settings.model, inputs }, own);
+    return answer.result.results;
+  });
 }

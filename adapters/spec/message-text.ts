@@ -20,3 +20,11 @@ export function messageText(content: ChatMessage['content']): string {
 export function conversationText(messages: readonly ChatMessage[]): string {
   return messages.map((message) => messageText(message.content)).join('\n');
 }
+
+/** The text of the caller's latest turn (the last user message), '' without one. */
+export function lastUserText(messages: readonly ChatMessage[]): string {
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    if (messages[index]!.role === 'user') return messageText(messages[index]!.content);
+  }
+  return '';
+}

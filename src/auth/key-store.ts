@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ModerationActions } from '../config/guardrail-schema.js';
 import type { TenantKeyConfig } from '../config/schema.js';
 import { isSameDigest, keyHasher, type KeyHasher } from './key-hash.js';
 import { EVERY_PASSTHROUGH_PATH, type Tenant } from './tenant.js';
@@ -20,6 +21,8 @@ export interface KeyRecord {
   /** Passthrough grants (`/v1/files`, `POST /v1/responses`); none when absent. */
   passthrough_paths?: string[];
   cache?: boolean;
+  /** Chat moderation for this key's requests, over guardrails.moderation. */
+  moderation?: ModerationActions;
   created_at?: string;
 }
 
@@ -141,6 +144,10 @@ export class KeyStore {
         throw new KeyRequestError(`allowed_models[${position}]: "${name}" is not a configured model, routing alias or "*"`, `allowed_models[${position}]`);
       }
     });
+    const routeTo = request.moderation?.route_to;
+    if (routeTo !== undefined && (!this.grantableModels.has(routeTo) || routeTo === '*')) {
+      throw new KeyRequestError(`moderation.route_to: "${routeTo}" is not a configured model`, 'moderation.route_to');
+    }
     const key = `sk-sluice-${randomBytes(24).toString('base64url')}`;
     const visible: KeyRecord = { ...request, prefix: key.slice(0, 14), created_at: new Date().toISOString() };
     this.created = [...this.created, { ...visible, key_hmac: this.hasher.digest(key).toString('hex'), pepper_id: this.hasher.pepperId }];
@@ -219,5 +226,6 @@ function toTenant(key: KeyRecord): Tenant {
     rateLimitRpm: key.rate_limit_rpm,
     passthroughPaths: key.passthrough_paths,
     cache: key.cache,
+    moderation: key.moderation,
   };
 }

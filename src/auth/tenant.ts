@@ -1,3 +1,5 @@
+import type { ModerationActions } from '../config/guardrail-schema.js';
+
 /** Who is calling: resolved from the bearer key, or the open tenant when no keys are configured. */
 export interface Tenant {
   id: string;
@@ -14,6 +16,8 @@ export interface Tenant {
   passthroughPaths?: readonly string[];
   /** false: answers for this caller are neither served from the cache nor stored in it. */
   cache?: boolean;
+  /** This caller's own chat moderation settings, over the gateway's (guardrails.moderation). */
+  moderation?: ModerationActions;
 }
 
 /** Every passthrough path: the grant the open and master tenants hold. */

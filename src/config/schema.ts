@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkGuardrails, guardrailsSchema, moderationActions } from './guardrail-schema.js';
 
 const capability = z.enum(['chat', 'stream', 'tools', 'json', 'vision', 'embed', 'transcribe', 'ocr', 'moderate', 'classify', 'rerank']);
 const tier = z.enum(['simple', 'medium', 'high', 'creative', 'brand']);
@@ -63,6 +64,8 @@ const tenantKey = z.strictObject({
   passthrough_paths: z.array(passthroughGrant).optional(),
   /** false: this key's requests are neither answered from the cache nor stored in it. */
   cache: z.boolean().optional(),
+  /** This key's chat moderation, over `guardrails.moderation` (guardrail-schema.ts). */
+  moderation: moderationActions.optional(),
 });
 
 export const configSchema = z
@@ -350,6 +353,7 @@ export const configSchema = z
      * that cannot see has each image read by OCR (a configured `ocr` model) and answered from the
      * text; without OCR, or when it reads nothing, the chain's vision-capable vendors answer.
      */
+    guardrails: guardrailsSchema,
     images: z
       .strictObject({
         local_ocr: z.boolean().default(true),
@@ -410,6 +414,7 @@ export const configSchema = z
         }
       });
     });
+    checkGuardrails(config, context);
     for (const [tierName, chain] of Object.entries(config.routing.tiers)) {
       chain?.forEach((id, position) => {
         if (!modelIds.has(id)) {

@@ -17,6 +17,7 @@ import { clientClosed, runChain, toSluiceError, type ChainOptions, type ChainSuc
 import { estimateUsage } from './usage-estimate.js';
 import type { ImageParts, ImagePlan } from './image-parts.js';
 import { withIdleTimeout } from './stream-idle-timeout.js';
+import { withheldChunks, withheldCompletion, type ModerationGuard } from './moderation-guard.js';
 
 export type { CallContext } from './request-run.js';
 
@@ -44,6 +45,8 @@ export interface ChatPipelineParts {
   cache?: CacheStep;
   /** Image parts: remote URLs checked, and images read by OCR for a local model; without it they go as sent. */
   images?: ImageParts;
+  /** The moderation guardrail (guardrails.moderation); without it nothing is moderated. */
+  guard?: ModerationGuard;
 }
 
 interface Answered {
@@ -69,11 +72,12 @@ interface OpenedStream {
 export class ChatPipeline {
   constructor(private readonly parts: ChatPipelineParts) {}
 
-  async complete(request: ChatRequest, context: CallContext): Promise<ChatAnswer> {
-    const run = new RequestRun(context, conversationText(request.messages));
+  async complete(asked: ChatRequest, context: CallContext): Promise<ChatAnswer> {
+    const run = new RequestRun(context, conversationText(asked.messages));
     try {
-      const planned = this.plan(request, context, run);
-      const probe = await this.lookUp(request, run);
+      const { request, guardReason } = await this.screened(asked, context);
+      const planned = this.plan(request, context, run, guardReason);
+      const probe = guardReason ? {} : await this.lookUp(request, run);
       if (probe.served) return { completion: probe.served.completion, record: run.finish(probe.served.attempt) };
       const plan = await this.withImages(request, planned, context, run);
       const success = await runChain(plan.chain, (candidate, timer) => this.answer(plan.requestFor(candidate), candidate, context, timer), run.attempts, {
@@ -87,6 +91,11 @@ export class ChatPipeline {
       const quality = success.quality ?? (this.parts.backends.isLocal(success.candidate.backendId) ? await this.scoreServed(request, success.value.completion) : undefined);
       const served = success.served ?? success.timer.finish('answered', { ...success.value.account, quality });
       if (!success.served) run.attempts.push(served);
+      const flagged = await this.parts.guard?.screenOutput(outputTextOf(success.value.completion), context);
+      if (flagged) {
+        run.routeReason = withReason(run.routeReason, `guardrail:output-flagged(${flagged.join(',')})`);
+        return { completion: withheldCompletion(success.value.completion), record: run.finish(served) };
+      }
       this.remember(probe.probe, run, { ...success, quality }, success.value.completion, plan);
       return { completion: success.value.completion, record: run.finish(served) };
     } catch (error) {
@@ -94,11 +103,12 @@ export class ChatPipeline {
     }
   }
 
-  async stream(request: ChatRequest, context: CallContext): Promise<StreamAnswer> {
-    const run = new RequestRun(context, conversationText(request.messages));
+  async stream(asked: ChatRequest, context: CallContext): Promise<StreamAnswer> {
+    const run = new RequestRun(context, conversationText(asked.messages));
     try {
-      const planned = this.plan(request, context, run);
-      const probe = await this.lookUp(request, run);
+      const { request, guardReason } = await this.screened(asked, context);
+      const planned = this.plan(request, context, run, guardReason);
+      const probe = guardReason ? {} : await this.lookUp(request, run);
       if (probe.served) return { head: headOf(run.finish(probe.served.attempt))!, chunks: replayCompletion(probe.served.completion, request.stream_options?.include_usage === true) };
       const plan = await this.withImages(request, planned, context, run);
       // Peek before committing: until the first chunk arrives nothing was sent, so a failure
@@ -109,6 +119,12 @@ export class ChatPipeline {
         judge: this.parts.scorer && ((opened: OpenedStream) => this.parts.scorer!.score(request, opened.completion!)),
       });
       run.routeReason = reasonFor(success.candidate, plan);
+      const flagged = success.value.completion && (await this.parts.guard?.screenOutput(outputTextOf(success.value.completion), context));
+      if (flagged) {
+        run.routeReason = withReason(run.routeReason, `guardrail:output-flagged(${flagged.join(',')})`);
+        const [first, ...rest] = withheldChunks([success.value.first, ...(await drained(success.value.rest))]);
+        success.value = { ...success.value, first: first!, rest: replay(rest) };
+      }
       const head: AnswerHead = {
         route: success.timer.route,
         modelId: success.candidate.modelId,
@@ -118,7 +134,7 @@ export class ChatPipeline {
         before: run.attempts.filter((attempt) => attempt !== success.served),
         quality: success.quality,
       };
-      const keep = probe.probe && ((completion: ChatCompletion) => this.remember(probe.probe, run, success, completion, plan));
+      const keep = probe.probe && !flagged ? (completion: ChatCompletion) => this.remember(probe.probe, run, success, completion, plan) : undefined;
       return { head, chunks: this.relay(request, success, run, keep) };
     } catch (error) {
       throw run.fail(error);
@@ -159,12 +175,19 @@ export class ChatPipeline {
     return prepared;
   }
 
-  private plan(request: ChatRequest, context: CallContext, run: RequestRun): CandidatePlan {
+  /** The request as the guardrail lets it through: refused (it throws), sent to another model (with why), or as asked. */
+  private async screened(request: ChatRequest, context: CallContext): Promise<{ request: ChatRequest; guardReason?: string }> {
+    const routed = await this.parts.guard?.screenInput(request, context);
+    return routed ? { request: { ...request, model: routed.model }, guardReason: routed.reason } : { request };
+  }
+
+  private plan(request: ChatRequest, context: CallContext, run: RequestRun, guardReason?: string): CandidatePlan {
     this.parts.images?.check(request);
     // A caller who asks for local is not held back by the rollout (a draw of 0 is always inside it).
     const draw = context.routeHint === 'local' ? 0 : undefined;
     const planned = this.parts.policy.planChat(request, this.parts.images?.needs(request) ?? requiredCapabilities(request), context.tenant, draw);
-    const routeReason = context.routeHint && planned.tier ? `${planned.routeReason ?? ''};hint:${context.routeHint}` : planned.routeReason;
+    const hinted = context.routeHint && planned.tier ? `${planned.routeReason ?? ''};hint:${context.routeHint}` : planned.routeReason;
+    const routeReason = guardReason ? withReason(guardReason, hinted) : hinted;
     const plan = { ...planned, chain: this.hinted(planned, request, context), routeReason };
     run.tier = plan.tier;
     run.routeReason = plan.routeReason;
@@ -210,7 +233,8 @@ export class ChatPipeline {
     const hold = await this.reserve(request, candidate, context);
     try {
       const iterator = withIdleTimeout((call) => chatStream(upstream(request, candidate), call), this.parts.backends.callOptions(candidate, context), candidate.backendId);
-      if (candidate.scoreBeforeServing && this.parts.scorer) return await this.drain(request, candidate, iterator, hold, timer);
+      const isScored = candidate.scoreBeforeServing && this.parts.scorer;
+      if (isScored || this.parts.guard?.screensOutput(context.tenant)) return await this.drain(request, candidate, iterator, hold, timer);
       const first = await iterator.next();
       if (first.done) throw new SluiceError('upstream-unavailable', `${candidate.backendId} sent an empty stream`);
       timer.markFirstToken();
@@ -310,6 +334,17 @@ function reasonFor(candidate: Candidate, plan: CandidatePlan): string | undefine
 
 async function* replay(chunks: readonly ChatCompletionChunk[]): AsyncGenerator<ChatCompletionChunk> {
   yield* chunks;
+}
+
+/** The rest of a drained stream (a replay): its chunks. */
+async function drained(rest: AsyncIterator<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
+  const chunks: ChatCompletionChunk[] = [];
+  for (let next = await rest.next(); !next.done; next = await rest.next()) chunks.push(next.value);
+  return chunks;
+}
+
+function withReason(reason: string | undefined, more: string | undefined): string | undefined {
+  return reason && more ? `${reason};${more}` : (reason ?? more);
 }
 
 function upstream(request: ChatRequest, candidate: Candidate): ChatRequest {

@@ -1,4 +1,4 @@
-import { messageText, type ChatMessage, type ChatRequest } from '../../adapters/spec/index.js';
+import { lastUserText, messageText, type ChatMessage, type ChatRequest } from '../../adapters/spec/index.js';
 
 /**
  * Cheap, deterministic features of a chat request for the tier classifier (tier-classifier.ts).
@@ -88,13 +88,6 @@ function systemText(messages: readonly ChatMessage[]): string {
     .filter((message) => message.role === 'system' || message.role === 'developer')
     .map((message) => messageText(message.content))
     .join('\n');
-}
-
-function lastUserText(messages: readonly ChatMessage[]): string {
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    if (messages[index].role === 'user') return messageText(messages[index].content);
-  }
-  return '';
 }
 
 /** The last paragraph of a turn: where the ask sits when a document is pasted above it. */

@@ -129,6 +129,15 @@ describe('what a key may name is checked when the key is made', () => {
     expect((await refused.json()).error.param).toBe('passthrough_paths[0]');
   });
 
+  it('the admin API keeps a key’s moderation setting and refuses one that routes to an unknown model', async () => {
+    const made = await createKey({ name: 'moderated-bot', moderation: { input: 'block', output: 'block' } });
+    expect(made.status).toBe(201);
+    expect(await made.json()).toMatchObject({ moderation: { input: 'block', output: 'block' } });
+    const refused = await createKey({ name: 'bad-route-bot', moderation: { input: 'route', route_to: 'gpt-5x' } });
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error).toMatchObject({ param: 'moderation.route_to', message: expect.stringMatching(/"gpt-5x" is not a configured model/) });
+  });
+
   it('the config file refuses an allowed model that is not configured, naming the field', () => {
     const raw = { ...structuredClone(sluice.config), auth: { keys: [{ name: 'a', key_sha256: sha256Hex('a'), allowed_models: ['auto', 'gpt-5x'] }] } };
     expect(() => parseConfig(raw)).toThrow(ConfigError);

@@ -4,6 +4,7 @@ import { SluiceError } from '../../../adapters/spec/index.js';
 import { KeyRequestError, type KeyStore } from '../../auth/key-store.js';
 import type { PurgeFilter } from '../../cache/cache-store.js';
 import type { ResponseCache } from '../../cache/response-cache.js';
+import { moderationActions } from '../../config/guardrail-schema.js';
 import { passthroughGrant } from '../../config/schema.js';
 import { OptimizeRefusal, type OptimizeCommand, type OptimizeRequests } from '../../learning/optimizer-control.js';
 import { renderReport, REPORT_CONTENT_TYPES, REPORT_FORMATS } from '../../learning/report-format.js';
@@ -21,6 +22,8 @@ const createKeySchema = z.strictObject({
   passthrough_paths: z.array(passthroughGrant).optional(),
   /** false: this key's requests bypass the response cache. */
   cache: z.boolean().optional(),
+  /** Chat moderation for this key (input off|block|route, output off|block, route_to). */
+  moderation: moderationActions.optional(),
 });
 
 const purgeQuery = z.strictObject({

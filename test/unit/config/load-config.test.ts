@@ -80,6 +80,16 @@ describe('config loading', () => {
     expect(issuesOf(() => load({}, text))).toContainEqual(expect.stringMatching(/^models\[\d+\]\.backend: unknown backend "deepsek"$/));
   });
 
+  it('a moderation guardrail that cannot work is refused at start, naming the setting', () => {
+    const guard = (settings: string) => shipped.replace(/guardrails:\n {2}moderation:\n( {4}.*\n)+/, `guardrails:\n  moderation:\n${settings}`);
+    expect(issuesOf(() => load({}, guard('    input: route\n')))).toContainEqual('guardrails.moderation.route_to: input: route needs route_to, a configured chat model');
+    expect(issuesOf(() => load({}, guard('    input: route\n    route_to: whisper-1\n')))).toContainEqual('guardrails.moderation.route_to: "whisper-1" is not a configured chat model');
+    expect(issuesOf(() => load({}, guard('    model: gpt-4o\n')))).toContainEqual('guardrails.moderation.model: "gpt-4o" is not a configured model with the moderate capability');
+    const noModerator = guard('    output: block\n').replace(/capabilities: \[moderate\]/g, 'capabilities: [classify]');
+    expect(issuesOf(() => load({}, noModerator))).toContainEqual('guardrails.moderation: moderation is on but no configured model has the moderate capability');
+    expect(load({}, guard('    input: block\n    output: block\n')).guardrails.moderation).toMatchObject({ input: 'block', output: 'block', on_error: 'allow' });
+  });
+
   it('unreadable YAML is a config error naming the file', () => {
     expect(issuesOf(() => load({}, 'server: [unclosed'))[0]).toMatch(/^x\.yaml: /);
   });
