@@ -162,7 +162,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     budgetShift: { pressure, at: config.budget.shift_at },
     localQueue: { expectedWaitMs: (backendId) => backends.expectedWaitMs(backendId), maxWaitMs: config.routing.max_local_wait_ms },
   });
-  const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep);
+  const embeddings = new EmbeddingsPipeline(policy, catalog, backends, budgetStep, { settings: config.images, fromBytes: (data, param) => sniffedImage(data, 'image', param) });
   const responses = createResponseCache(config, adapters, logger);
   const grantableModels = new Set([...config.models.map((model) => model.id), ...config.routing.auto_aliases, '*']);
   const keys = new KeyStore(config.auth.keys, config.auth.master_key, join(config.paths.data_dir, 'keys.json'), grantableModels, { pepper: config.auth.key_pepper });

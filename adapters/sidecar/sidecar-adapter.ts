@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import type { Adapter, AdapterFactory, CallOptions, Capability, OcrRequest, OcrResult, TranscriptionRequest, TranscriptionResult } from '../spec/index.js';
+import type { Adapter, AdapterFactory, CallOptions, Capability, EmbeddingRequest, EmbeddingResult, OcrRequest, OcrResult, TranscriptionRequest, TranscriptionResult } from '../spec/index.js';
 import { SluiceError } from '../spec/index.js';
 import { parseBackendOptions } from '../shared/backend-options.js';
 import { kindForHttpStatus, retryAfterSeconds } from '../shared/http-failure.js';
@@ -25,6 +25,12 @@ interface SidecarOcr {
   lines: { text: string; box: [number, number][]; confidence: number }[];
 }
 
+/** POST /clip/embed's answer (python-sidecar/sluice_sidecar/clip.py): unit vectors in input order. */
+interface SidecarClip {
+  data: number[][];
+  prompt_tokens: number;
+}
+
 interface SidecarTranscript {
   text: string;
   language?: string;
@@ -34,9 +40,9 @@ interface SidecarTranscript {
 }
 
 /**
- * Whisper and OCR (RapidOCR) in the Python sidecar. With a base URL (SIDECAR_URL) it talks to that
- * service; without one it runs the sidecar itself as a child process and restarts it when it
- * dies. While the sidecar is down, calls fail at once as `upstream-unavailable`, so a vendor
+ * Whisper, OCR (RapidOCR) and CLIP image–text embeddings in the Python sidecar. With a base URL
+ * (SIDECAR_URL) it talks to that service; without one it runs the sidecar itself as a child
+ * process and restarts it when it dies. While the sidecar is down, calls fail at once as `upstream-unavailable`, so a vendor
  * later in the chain can answer.
  */
 export const createSidecarAdapter: AdapterFactory = (settings) => {
@@ -69,14 +75,16 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
     return supervised!.url();
   };
 
-  /** One call to the sidecar: its JSON answer, or the failure as a SluiceError kind. */
-  const postForm = async (path: string, form: FormData, call: CallOptions, what: string): Promise<unknown> => {
+  /** One call to the sidecar (a form, or JSON): its JSON answer, or the failure as a SluiceError kind. */
+  const post = async (path: string, body: FormData | object, call: CallOptions, what: string): Promise<unknown> => {
     const url = await baseUrl();
+    const isForm = body instanceof FormData;
     let response: Response;
     try {
       response = await fetch(`${url}${path}`, {
         method: 'POST',
-        body: form,
+        body: isForm ? body : JSON.stringify(body),
+        headers: isForm ? undefined : { 'content-type': 'application/json' },
         signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
       });
     } catch (error) {
@@ -88,7 +96,8 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
     return response.json();
   };
 
-  const capabilities = new Set<Capability>(['transcribe', 'ocr']);
+  // `vision` with `embed`: a CLIP model's embeddings take images as well as texts.
+  const capabilities = new Set<Capability>(['transcribe', 'ocr', 'embed', 'vision']);
   const adapter: Adapter & { status(): { pid?: number; isUp: boolean; restarts: number } } = {
     id: settings.id,
     location: 'local',
@@ -105,7 +114,7 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
       if (request.prompt) form.set('prompt', request.prompt);
       if (request.temperature !== undefined) form.set('temperature', String(request.temperature));
       if (request.wantsWords) form.set('word_timestamps', 'true');
-      const body = (await postForm('/transcribe', form, call, 'transcription')) as SidecarTranscript;
+      const body = (await post('/transcribe', form, call, 'transcription')) as SidecarTranscript;
       const segments = body.segments?.length ? body.segments : [{ id: 0, start: 0, end: body.duration ?? 0, text: body.text }];
       return { model: request.model, text: body.text.trim(), language: body.language, durationSeconds: body.duration, segments, words: body.words };
     },
@@ -113,9 +122,24 @@ export const createSidecarAdapter: AdapterFactory = (settings) => {
     async ocr(request: OcrRequest, call: CallOptions): Promise<OcrResult> {
       const form = new FormData();
       form.set('file', new Blob([new Uint8Array(request.image.data)], { type: request.image.contentType }), request.image.filename);
-      const body = (await postForm('/ocr', form, call, 'OCR')) as SidecarOcr;
+      const body = (await post('/ocr', form, call, 'OCR')) as SidecarOcr;
       const blocks = body.lines.map((line) => ({ text: line.text, box: line.box, score: line.confidence }));
       return { model: request.model, text: body.text, blocks };
+    },
+
+    /**
+     * CLIP: `request.model` names the folder clip/<model>/ under the models directory. Texts and
+     * images go in one call, in order, so the sidecar batches each tower once.
+     */
+    async embed(request: EmbeddingRequest, call: CallOptions): Promise<EmbeddingResult> {
+      if (request.input.kind === 'tokens') {
+        throw new SluiceError('invalid-request', `${settings.id} embeds text and images; token ids reach it decoded to text by the gateway`, { param: 'input' });
+      }
+      const inputs = request.parts
+        ? request.parts.map((part) => ('text' in part ? { text: part.text } : { image: part.image.data.toString('base64') }))
+        : request.input.values.map((text) => ({ text }));
+      const body = (await post('/clip/embed', { model: request.model, inputs }, call, 'CLIP embedding')) as SidecarClip;
+      return { model: request.model, vectors: body.data, usage: { prompt_tokens: body.prompt_tokens, total_tokens: body.prompt_tokens } };
     },
 
     status() {

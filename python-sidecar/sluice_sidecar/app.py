@@ -1,4 +1,4 @@
-"""The sidecar's HTTP API: /transcribe (Whisper), /ocr (RapidOCR) and /health. The gateway starts it."""
+"""The sidecar's HTTP API: /transcribe (Whisper), /ocr (RapidOCR), /clip/embed (CLIP) and /health. The gateway starts it."""
 
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -7,19 +7,38 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from .audio_input import WHISPER_SAMPLE_RATE, decode_upload
-from .errors import InvalidInput, error_body
+from .clip import ClipEngine
+from .errors import InvalidInput, ServiceUnavailable, error_body
 from .ocr import OcrEngine
 from .request_log import RequestLogMiddleware
 from .settings import Settings
 from .speech import TranscriptionOptions, WhisperEngine
 
 
+class ClipText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+
+
+class ClipImage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    image: str = Field(min_length=1, description="base64 of a PNG, JPEG, WebP, BMP, GIF or TIFF image")
+
+
+class ClipRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str
+    inputs: list[ClipText | ClipImage] = Field(min_length=1)
+
+
 def create_app(settings: Settings) -> FastAPI:
     speech = WhisperEngine(settings)
     ocr = OcrEngine(settings)
+    clip = ClipEngine(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -36,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/health")
     async def health() -> dict[str, object]:
         """Process up; lists the loaded engines so the gateway can tell what is warm."""
-        return {"status": "ok", "engines": sorted(speech.loaded()) + ocr.loaded(),
+        return {"status": "ok", "engines": sorted(speech.loaded()) + ocr.loaded() + clip.loaded(),
                 "models_dir": str(settings.models_dir)}
 
     @app.post("/transcribe")
@@ -76,6 +95,14 @@ def create_app(settings: Settings) -> FastAPI:
         request.state.log_fields.update(lines=len(result["lines"]))
         return result
 
+    @app.post("/clip/embed")
+    async def clip_embed(request: Request, body: ClipRequest) -> dict[str, object]:
+        """CLIP vectors, one per input in order: texts and images (base64) in one space, unit length."""
+        inputs = [item.model_dump() for item in body.inputs]
+        result = await run_in_threadpool(clip.embed, body.model, inputs)
+        request.state.log_fields.update(model=body.model, inputs=len(inputs), images=result["images"])
+        return result
+
     return app
 
 
@@ -99,6 +126,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid_input(_: Request, error: InvalidInput) -> JSONResponse:
         return JSONResponse(error_body(error.message, type="invalid_request_error", param=error.param,
                                        code=error.code), status_code=error.status)
+
+    @app.exception_handler(ServiceUnavailable)
+    async def unavailable(_: Request, error: ServiceUnavailable) -> JSONResponse:
+        return JSONResponse(error_body(error.message, type="server_error", param=None, code=error.code), status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_form(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -14,3 +14,12 @@ class InvalidInput(Exception):
 
 def error_body(message: str, *, type: str, param: str | None, code: str | None) -> dict[str, object]:
     return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+class ServiceUnavailable(Exception):
+    """The request is fine but the service cannot answer it now (weights not present): a 503."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code

@@ -1,23 +1,15 @@
 """OCR through RapidOCR 3 (PaddleOCR's ONNX models, bundled in the wheel) on onnxruntime."""
 
-import io
 import logging
 import threading
 import time
 
 import numpy as np
-from PIL import Image, ImageOps
 
-from .errors import InvalidInput
+from .image_input import decode_rgb
 from .settings import Settings
 
 logger = logging.getLogger("sluice_sidecar.ocr")
-
-# Formats Pillow may try: the usual photo and screenshot ones. Naming them keeps Pillow's rarer parsers
-# (and what they would make of a text file) out of the path of untrusted bytes.
-ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
-# A larger image is refused before decoding (a decompression bomb); RapidOCR shrinks to 2000 px a side anyway.
-MAX_IMAGE_PIXELS = 40_000_000
 
 
 class OcrEngine:
@@ -78,25 +70,4 @@ class OcrEngine:
 
 def decode_image(data: bytes) -> np.ndarray:
     """BGR uint8 pixels (what RapidOCR expects, as from cv2), upright per the EXIF orientation."""
-    if not data:
-        raise InvalidInput("The image file is empty.", param="file", code="invalid_image")
-    try:
-        with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
-            width, height = image.size  # from the header, before any pixel is decoded
-            if width * height > MAX_IMAGE_PIXELS:
-                raise InvalidInput(f"The image is {width}×{height} pixels; at most {MAX_IMAGE_PIXELS:,} "
-                                   "pixels are accepted.", param="file", code="image_too_large")
-            image.load()
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (InvalidInput, MemoryError):
-        raise
-    except Exception as error:
-        # Pillow's parsers raise UnidentifiedImageError, OSError (truncated), ValueError or SyntaxError for
-        # bad input, varying with the format: all of them mean the upload is not an image we can read.
-        logger.info("image upload not decodable", extra={"fields": {"error_class": type(error).__name__}})
-        raise InvalidInput(
-            f"The file could not be decoded as an image ({', '.join(ACCEPTED_FORMATS)}).",
-            param="file",
-            code="invalid_image",
-        ) from error
-    return np.ascontiguousarray(np.asarray(upright)[:, :, ::-1])
+    return np.ascontiguousarray(np.asarray(decode_rgb(data, "file"))[:, :, ::-1])

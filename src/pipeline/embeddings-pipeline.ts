@@ -1,7 +1,8 @@
-import type { EmbeddingInput, EmbeddingResult } from '../../adapters/spec/index.js';
+import type { Capability, EmbeddingImage, EmbeddingInput, EmbeddingPart, EmbeddingResult } from '../../adapters/spec/index.js';
 import { SluiceError } from '../../adapters/spec/index.js';
 import { embeddingCostUsd } from '../budget/price-table.js';
 import { textTokenUpperBound } from '../budget/token-bound.js';
+import type { Config } from '../config/schema.js';
 import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { RoutingPolicy } from '../routing/routing-policy.js';
 import type { RequestRecord } from './attempt.js';
@@ -9,13 +10,27 @@ import type { Backends } from './backends.js';
 import { underHold, type BudgetStep } from './budget-step.js';
 import { RequestRun, type CallContext } from './request-run.js';
 import { runChain } from './run-chain.js';
+import { safeFetch, type SafeFetchOptions } from './safe-fetch.js';
 import { decodeTokenInput, type DecodedTokens } from './token-input.js';
+
+/** A multimodal input as the route read it: a text, an image's bytes, or an image's http(s) URL (fetched here, when allowed). */
+export type EmbeddingsCallPart = EmbeddingPart | { imageUrl: string; param: string };
 
 export interface EmbeddingsCall {
   model: string;
   input: EmbeddingInput;
+  /** Set when `input` held `{text}` / `{image}` objects (Jina's multimodal shape): one part per input. */
+  parts?: readonly EmbeddingsCallPart[];
   dimensions?: number;
   user?: string;
+}
+
+/** What remote image URLs need: the `images` settings, and bytes → a typed image (src/server/image-input.ts, handed in). */
+export interface EmbeddingImageFetching {
+  settings: Config['images'];
+  fromBytes(data: Buffer, param: string): EmbeddingImage;
+  /** Tests hand in a resolver and vetting of their own. */
+  fetchOptions?: Pick<SafeFetchOptions, 'resolve' | 'vet'>;
 }
 
 export interface EmbeddingsAnswer {
@@ -29,12 +44,18 @@ export class EmbeddingsPipeline {
     private readonly catalog: ModelCatalog,
     private readonly backends: Backends,
     private readonly budget: BudgetStep,
+    /** Without it, an image given as a URL is refused (the gateway fetches nothing it was not told it may). */
+    private readonly imageFetching?: EmbeddingImageFetching,
   ) {}
 
   async embed(request: EmbeddingsCall, context: CallContext): Promise<EmbeddingsAnswer> {
-    const run = new RequestRun(context, request.input.kind === 'text' ? request.input.values.join('\n') : `${request.input.values.length} token arrays`);
+    const run = new RequestRun(context, inputTextOf(request));
     try {
-      const plan = this.policy.planModel(request.model, ['embed'], context.tenant);
+      // Images and `{text}` objects need a multimodal model (CLIP): its fallbacks must be one too.
+      const needs: Capability[] = request.parts ? ['embed', 'vision'] : ['embed'];
+      if (request.parts) this.checkMultimodal(request.model);
+      const plan = this.policy.planModel(request.model, needs, context.tenant);
+      const parts = request.parts && (await this.withImages(request.parts, context));
       let decoded: Promise<DecodedTokens> | undefined;
       const success = await runChain(
         plan.chain,
@@ -49,7 +70,10 @@ export class EmbeddingsPipeline {
           const price = this.catalog.get(candidate.modelId)?.price;
           // A free model's price makes both figures 0, and a zero estimate holds nothing.
           const costUsd = (tokens: number) => (price ? embeddingCostUsd(price, tokens) : 0);
-          const call = { ...request, model: candidate.upstreamModel, ...(tokenText && { input: tokenText.input, clientTokenCounts: tokenText.tokenCounts }) };
+          if (parts && !this.backends.isLocal(candidate.backendId)) {
+            throw new SluiceError('invalid-request', `'${candidate.modelId}' is not a local multimodal model: images and {text} objects are embedded locally only`, { param: 'input' });
+          }
+          const call = { ...request, parts, model: candidate.upstreamModel, ...(tokenText && { input: tokenText.input, clientTokenCounts: tokenText.tokenCounts }) };
           const result = await underHold(
             await this.budget.reserve(context.tenant, this.catalog.get(candidate.modelId), costUsd(upperBoundTokens(request.input)), context.requestId),
             async () => checked(await embed(call, this.backends.callOptions(candidate, context)), request, candidate.backendId),
@@ -71,6 +95,44 @@ export class EmbeddingsPipeline {
       throw run.fail(error);
     }
   }
+
+  /** Object inputs for a model that reads text only: a 400 naming the models that can take them. */
+  private checkMultimodal(modelName: string): void {
+    const model = this.catalog.get(modelName);
+    if (!model || model.capabilities.includes('vision')) return; // unknown: planModel's 404
+    const multimodal = this.catalog.models().filter((candidate) => candidate.capabilities.includes('embed') && candidate.capabilities.includes('vision')).map((candidate) => candidate.id);
+    const which = multimodal.length ? `a multimodal model (${multimodal.join(', ')})` : 'a multimodal model such as clip-vit-b-32, and none is configured';
+    throw new SluiceError('invalid-request', `'input' holds {"text"} / {"image"} objects, which need ${which}; '${model.id}' embeds strings and token ids only`, { param: 'input' });
+  }
+
+  /** The parts with every image as bytes: an http(s) URL is fetched (SSRF-safe) only where images.allow_remote_urls says so. */
+  private withImages(parts: readonly EmbeddingsCallPart[], context: CallContext): Promise<EmbeddingPart[]> {
+    return Promise.all(
+      parts.map(async (part) => {
+        if (!('imageUrl' in part)) return part;
+        const fetching = this.imageFetching;
+        if (!fetching?.settings.allow_remote_urls) {
+          throw new SluiceError('invalid-request', `'${part.param}' is a URL, and this gateway fetches no remote images (images.allow_remote_urls is off): send the image as a data URL or base64`, { param: part.param, code: 'invalid_image_url' });
+        }
+        const { settings } = fetching;
+        const fetched = await safeFetch(part.imageUrl, {
+          maxBytes: settings.max_bytes,
+          timeoutMs: settings.fetch_timeout_ms,
+          allowedHosts: settings.allowed_hosts,
+          signal: context.signal,
+          param: part.param,
+          ...fetching.fetchOptions,
+        });
+        return { image: fetching.fromBytes(fetched.data, part.param) };
+      }),
+    );
+  }
+}
+
+/** What the inference log records as the input: the texts, an image as "[image]". */
+function inputTextOf(request: EmbeddingsCall): string {
+  if (request.parts) return request.parts.map((part) => ('text' in part ? part.text : '[image]')).join('\n');
+  return request.input.kind === 'text' ? request.input.values.join('\n') : `${request.input.values.length} token arrays`;
 }
 
 /** A backend that returns the wrong number of vectors has failed this attempt. */

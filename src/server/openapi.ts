@@ -83,7 +83,8 @@ export function openApiDocument(): object {
       '/v1/embeddings': {
         post: {
           summary: 'Embeddings',
-          description: "With 'x-sluice-store: true' the text inputs and their vectors (which must be 384-d) are also written to the vector store; 'x-sluice-stored' says how many. 503 without a store.",
+          description:
+            "With 'x-sluice-store: true' the text inputs and their vectors (which must be 384-d) are also written to the vector store; 'x-sluice-stored' says how many. 503 without a store. A multimodal model (clip-vit-b-32) also takes {\"text\"} / {\"image\"} objects in 'input' (data URL or base64; http(s) URLs only with images.allow_remote_urls): texts and images come back as vectors of one space; other models answer such input with a 400. A local model whose weights are missing answers 503 with code model_weights_missing.",
           parameters: [
             { name: 'x-sluice-store', in: 'header', required: false, schema: { type: 'string', enum: ['true', 'false'] } },
             { name: 'x-sluice-store-metadata', in: 'header', required: false, description: 'a JSON object stored with each input', schema: { type: 'string' } },

@@ -5,7 +5,16 @@ const tokenId = z.number().int().nonnegative();
 /** OpenAI's limit on inputs per embeddings request, for every model; a local backend may set a lower one. */
 export const MAX_EMBEDDING_INPUTS = 2048;
 
-/** OpenAI's embeddings request: a string, strings, a token array or token arrays. */
+/** A multimodal (CLIP) input, Jina's shape: `{"text": "..."}` or `{"image": "<data URL, base64 or http(s) URL>"}`. */
+const embeddingPart = z.union([
+  z.strictObject({ text: z.string() }),
+  z.strictObject({ image: z.string().min(1).describe('A data URL (data:image/png;base64,...), bare base64, or an http(s) URL where images.allow_remote_urls allows.') }),
+]);
+
+/**
+ * OpenAI's embeddings request: a string, strings, a token array or token arrays; for a
+ * multimodal model (clip-vit-b-32), an array mixing strings with `{text}` / `{image}` objects.
+ */
 export const embeddingRequestSchema = z.strictObject({
   model: z.string().min(1),
   input: z
@@ -14,7 +23,8 @@ export const embeddingRequestSchema = z.strictObject({
       z.array(z.string()).min(1),
       z.array(tokenId).min(1),
       z.array(z.array(tokenId).min(1)).min(1),
-    ], { error: 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays' })
+      z.array(z.union([z.string(), embeddingPart])).min(1),
+    ], { error: 'must be a string, an array of strings, an array of token ids, an array of token-id arrays, or an array of strings and {"text"} / {"image"} objects' })
     // Counted once the shape is known: inside the union, 2,049 strings would be reported as
     // "input[0]: expected number" by the token-array branch.
     .check((context) => {
@@ -24,7 +34,7 @@ export const embeddingRequestSchema = z.strictObject({
         context.issues.push({ code: 'custom', input: value, message: `${count} inputs; at most ${MAX_EMBEDDING_INPUTS} inputs per request` });
       }
     })
-    .describe(`A string, or an array of up to ${MAX_EMBEDDING_INPUTS} inputs (strings or token-id arrays).`),
+    .describe(`A string, or an array of up to ${MAX_EMBEDDING_INPUTS} inputs (strings or token-id arrays; for a multimodal model, strings and {"text"} / {"image"} objects).`),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().positive().max(8192).optional(),
   user: z.string().optional(),
