@@ -13,6 +13,7 @@ import { createResponseCache } from './cache/create-response-cache.js';
 import { CacheStep } from './pipeline/cache-step.js';
 import { ChatPipeline } from './pipeline/chat-pipeline.js';
 import { createAnswerScorer } from './quality/answer-scorer.js';
+import { shippedCalibration } from './quality/calibration.js';
 import { EmbeddingsPipeline } from './pipeline/embeddings-pipeline.js';
 import { TranscriptionPipeline } from './pipeline/transcription-pipeline.js';
 import { LocalTaskPipeline } from './pipeline/local-task-pipeline.js';
@@ -144,7 +145,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
     : undefined;
   drift?.start();
   // One scorer judges local answers on the request path and shadow pairs off it.
-  const scorer = createAnswerScorer();
+  const scorer = createAnswerScorer({ calibration: shippedCalibration(config.quality.calibration) });
   const shadow = shadowSamplerFor(config, {
     catalog,
     backends,

@@ -223,6 +223,16 @@ export const configSchema = z
         shift_at: z.number().gt(0).max(1).default(0.8),
       })
       .prefault({}),
+    /** How local answers are scored (src/quality/). */
+    quality: z
+      .strictObject({
+        /**
+         * platt: the combined score is mapped to P(correct) by the shipped fit
+         * (src/quality/calibration.json, `make train`); none: the checks' combination as it is.
+         */
+        calibration: z.enum(['platt', 'none']).default('none'),
+      })
+      .prefault({}),
     /**
      * What the operator holds the gateway to (the plan's five targets): the savings report marks
      * each pass or fail, drift detection and the optimizer aim at them.

@@ -7,6 +7,7 @@ import { labelCheck, lengthCheck, oneWordCheck, onlyNumberCheck, yesNoCheck } fr
 import { languageCheck } from './language-check.js';
 import { refusalCheck } from './refusal-check.js';
 import { relevanceCheck, type Embed } from './relevance-check.js';
+import { plattProbability, type PlattCalibration } from './calibration.js';
 
 /** A failed hard check leaves at most this: well under any escalation threshold worth having. */
 export const HARD_CAP = 0.3;
@@ -16,6 +17,11 @@ const HARD_FAIL_BELOW = 0.5;
 export interface AnswerScorerOptions {
   /** Adds the relevance check; without it the scorer does no I/O and answers in microseconds. */
   embed?: Embed;
+  /**
+   * Maps the combined score to a probability of a correct answer (calibration.ts; config
+   * `quality.calibration`). Without it the score is the checks' combination as it is.
+   */
+  calibration?: PlattCalibration;
 }
 
 /** Every check the request itself makes possible, in the order their reasons are listed. */
@@ -38,9 +44,11 @@ interface Judged {
  */
 export class AnswerScorer implements QualityScorer {
   private readonly checks: readonly QualityCheck[];
+  private readonly calibration?: PlattCalibration;
 
-  constructor(checks: readonly QualityCheck[] = defaultChecks()) {
+  constructor(checks: readonly QualityCheck[] = defaultChecks(), calibration?: PlattCalibration) {
     this.checks = checks;
+    this.calibration = calibration;
   }
 
   async score(request: ChatRequest, answer: ChatCompletion): Promise<QualityVerdict> {
@@ -48,12 +56,13 @@ export class AnswerScorer implements QualityScorer {
     // Only wait when some check is asynchronous (the embedder): the rest stays synchronous.
     const settled = outcomes.some(isPromise) ? await Promise.all(outcomes) : (outcomes as CheckOutcome[]);
     const judged = settled.flatMap((outcome, index) => judge(this.checks[index], outcome));
-    return combine(judged);
+    const verdict = combine(judged);
+    return this.calibration ? { ...verdict, score: roundScore(plattProbability(this.calibration, verdict.score)) } : verdict;
   }
 }
 
 export function createAnswerScorer(options: AnswerScorerOptions = {}): AnswerScorer {
-  return new AnswerScorer(defaultChecks(options));
+  return new AnswerScorer(defaultChecks(options), options.calibration);
 }
 
 /** A check that throws has nothing to say: the scorer must never fail a request by itself. */
@@ -86,8 +95,10 @@ function combine(judged: readonly Judged[]): QualityVerdict {
     if (check.hard && checkScore < HARD_FAIL_BELOW) hardFailed = true;
   }
   if (hardFailed) score = Math.min(score, HARD_CAP);
-  return { score: Math.round(score * 1000) / 1000, reasons };
+  return { score: roundScore(score), reasons };
 }
+
+const roundScore = (score: number) => Math.round(score * 1000) / 1000;
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
