@@ -33,9 +33,12 @@ lint:
 eval: setup
 	node --import tsx eval/run-routing-eval.ts
 	node --import tsx eval/run-cache-eval.ts
+	node --import tsx eval/run-quality-eval.ts
+	node --import tsx eval/run-live-eval.ts
 
 train: setup
 	node --import tsx scripts/train-router.ts
+	node --import tsx scripts/fit-quality-calibration.ts
 
 typecheck:
 	./node_modules/.bin/tsc -p tsconfig.json --noEmit

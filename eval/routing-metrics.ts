@@ -1,4 +1,6 @@
+import type { ChatRequest } from '../adapters/spec/index.js';
 import type { Tier } from '../src/config/schema.js';
+import { countTokens } from '../src/pipeline/usage-estimate.js';
 import { TIERS } from './routing/set-item.js';
 import type { LoadedItem } from './routing/check-set.js';
 
@@ -39,12 +41,23 @@ export function unweighted(name: string, outcomes: readonly ItemOutcome[]): Scop
 
 /** Every outcome reweighted so the tiers carry the plan's shares of traffic. */
 export function planWeighted(name: string, outcomes: readonly ItemOutcome[]): Scope {
-  const weights = outcomes.map((outcome) => {
-    const group = PLAN_SHARE.find((entry) => entry.tiers.includes(outcome.item.tier));
-    const inGroup = outcomes.filter((other) => group?.tiers.includes(other.item.tier)).length;
+  return { name, outcomes, weights: planWeights(outcomes) };
+}
+
+/** Each entry's weight when its labelled tier carries the plan's share of traffic; they sum to 1. */
+export function planWeights(entries: readonly { item: LoadedItem }[]): number[] {
+  return entries.map((entry) => {
+    const group = PLAN_SHARE.find((share) => share.tiers.includes(entry.item.tier));
+    const inGroup = entries.filter((other) => group?.tiers.includes(other.item.tier)).length;
     return group && inGroup > 0 ? group.share / inGroup : 0;
   });
-  return { name, outcomes, weights };
+}
+
+/** Tool definitions and a JSON schema are sent to the vendor too and billed as prompt tokens. */
+export function extraPromptTokens(request: ChatRequest): number {
+  const tools = request.tools?.length ? countTokens(JSON.stringify(request.tools)) : 0;
+  const format = request.response_format?.type === 'json_schema' ? countTokens(JSON.stringify(request.response_format)) : 0;
+  return tools + format;
 }
 
 export interface ScopeFigures {

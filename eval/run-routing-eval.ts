@@ -6,13 +6,12 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { ChatRequest } from '../adapters/spec/index.js';
 import { OPEN_TENANT } from '../src/auth/tenant.js';
-import { countTokens, estimateUsage } from '../src/pipeline/usage-estimate.js';
+import { estimateUsage } from '../src/pipeline/usage-estimate.js';
 import { buildChain, requiredCapabilities } from '../src/routing/candidates.js';
 import { timeDecisions } from './decision-timing.js';
 import { buildRouterUnderTest, type RouterUnderTest } from './router-under-test.js';
-import { figuresOf, planWeighted, TRAITS, unweighted, type ItemOutcome, type Scope, type ScopeFigures } from './routing-metrics.js';
+import { extraPromptTokens, figuresOf, planWeighted, TRAITS, unweighted, type ItemOutcome, type Scope, type ScopeFigures } from './routing-metrics.js';
 import { formatCounts, loadRoutingSet, type LoadedItem } from './routing/check-set.js';
 import { TIERS } from './routing/set-item.js';
 
@@ -23,13 +22,6 @@ const percent = (share: number) => (Number.isNaN(share) ? '–' : `${(share * 10
 const usd = (amount: number) => `$${amount < 1 ? amount.toFixed(5) : amount.toFixed(2)}`;
 const out = (text = '') => process.stdout.write(`${text}\n`);
 
-/** Tool definitions and a JSON schema are sent to the vendor too and billed as prompt tokens. */
-function requestExtraTokens(request: ChatRequest): number {
-  const tools = request.tools?.length ? countTokens(JSON.stringify(request.tools)) : 0;
-  const format = request.response_format?.type === 'json_schema' ? countTokens(JSON.stringify(request.response_format)) : 0;
-  return tools + format;
-}
-
 function outcomeOf(item: LoadedItem, router: RouterUnderTest): ItemOutcome {
   const needs = requiredCapabilities(item.request);
   const plan = router.policy.planChat(item.request, needs, OPEN_TENANT);
@@ -37,7 +29,7 @@ function outcomeOf(item: LoadedItem, router: RouterUnderTest): ItemOutcome {
   // The labelled tier's chain, built by the same rules (capabilities, availability) the router's is.
   const labelledFirst = buildChain(router.config.routing.tiers[item.tier] ?? [], router.catalog, { needs, isAllowed: () => true })[0] ?? first;
   const usage = estimateUsage(item.request.messages, item.oracle);
-  const promptTokens = usage.prompt_tokens + requestExtraTokens(item.request);
+  const promptTokens = usage.prompt_tokens + extraPromptTokens(item.request);
   const priced = (modelId: string) => {
     const price = router.model(modelId).price;
     return (promptTokens * price.input_per_1m + usage.completion_tokens * price.output_per_1m) / 1_000_000;
