@@ -221,6 +221,7 @@ export function buildGateway(config: Config, logger: Logger, adapters = createAd
       cache: responses && new CacheStep(responses, { maxTemperature: config.cache.max_temperature }),
       images: new ImageParts({ settings: config.images, catalog, backends, decoding: { fromDataUrl: decodeImageString, fromBytes: sniffedImage } }),
       guard: moderationGuard(config, catalog, tasks),
+      localAnswers: config.routing.local_answers,
     }),
     responses,
     reports: liveSavingsReports(parts.store?.database, config, parts.inferenceLog && (() => parts.inferenceLog!.flush())),

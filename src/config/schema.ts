@@ -148,6 +148,17 @@ export const configSchema = z
         max_local_wait_ms: z.number().int().nonnegative().default(2_000),
         /** How `auto` picks a tier. trained: the shipped tier model (src/routing/tier-model.json); rules: the first-cut regular expressions. */
         classifier: z.enum(['trained', 'rules']).default('trained'),
+        /**
+         * How a routed request is put to a local model (src/pipeline/local-answer.ts): the instruction
+         * goes beside the caller's system prompt, never in its place; a tier's temperature and
+         * max_tokens apply where the caller set none.
+         */
+        local_answers: z
+          .strictObject({
+            instruction: z.string().default(''),
+            tiers: z.partialRecord(tier, z.strictObject({ temperature: z.number().min(0).max(2).optional(), max_tokens: z.number().int().positive().optional() })).default({}),
+          })
+          .prefault({}),
         /** Moves local_share along `steps` on the quality of scored local answers (src/routing/rollout-ramp.ts). */
         ramp: z
           .strictObject({

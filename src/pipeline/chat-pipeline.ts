@@ -18,6 +18,7 @@ import { estimateUsage } from './usage-estimate.js';
 import type { ImageParts, ImagePlan } from './image-parts.js';
 import { withIdleTimeout } from './stream-idle-timeout.js';
 import { withheldChunks, withheldCompletion, type ModerationGuard } from './moderation-guard.js';
+import { forLocalModel, type LocalAnswerSettings } from './local-answer.js';
 
 export type { CallContext } from './request-run.js';
 
@@ -47,6 +48,8 @@ export interface ChatPipelineParts {
   images?: ImageParts;
   /** The moderation guardrail (guardrails.moderation); without it nothing is moderated. */
   guard?: ModerationGuard;
+  /** How routed requests are put to a local model (routing.local_answers); without it, as sent. */
+  localAnswers?: LocalAnswerSettings;
 }
 
 interface Answered {
@@ -80,7 +83,7 @@ export class ChatPipeline {
       const probe = guardReason ? {} : await this.lookUp(request, run);
       if (probe.served) return { completion: probe.served.completion, record: run.finish(probe.served.attempt) };
       const plan = await this.withImages(request, planned, context, run);
-      const success = await runChain(plan.chain, (candidate, timer) => this.answer(plan.requestFor(candidate), candidate, context, timer), run.attempts, {
+      const success = await runChain(plan.chain, (candidate, timer) => this.answer(this.requestFor(plan, candidate), candidate, context, timer), run.attempts, {
         ...this.chainOptions(plan, context),
         accountOf: (answer: Answered) => answer.account,
         judge: this.parts.scorer && ((answer: Answered) => this.parts.scorer!.score(request, answer.completion)),
@@ -113,7 +116,7 @@ export class ChatPipeline {
       const plan = await this.withImages(request, planned, context, run);
       // Peek before committing: until the first chunk arrives nothing was sent, so a failure
       // moves on to the next candidate and the headers name the model that really answered.
-      const success = await runChain(plan.chain, (candidate, timer) => this.open(plan.requestFor(candidate), candidate, context, timer), run.attempts, {
+      const success = await runChain(plan.chain, (candidate, timer) => this.open(this.requestFor(plan, candidate), candidate, context, timer), run.attempts, {
         ...this.chainOptions(plan, context),
         accountOf: (opened: OpenedStream) => opened.account ?? {},
         judge: this.parts.scorer && ((opened: OpenedStream) => this.parts.scorer!.score(request, opened.completion!)),
@@ -173,6 +176,13 @@ export class ChatPipeline {
     const prepared = await this.parts.images.prepare(request, plan, context);
     run.routeReason = prepared.routeReason;
     return prepared;
+  }
+
+  /** What `candidate` is sent: a routed request to a local model gets the tier's instruction and settings. */
+  private requestFor(plan: ImagePlan, candidate: Candidate): ChatRequest {
+    const request = plan.requestFor(candidate);
+    const isRoutedLocal = plan.tier !== undefined && this.parts.localAnswers && this.parts.backends.isLocal(candidate.backendId);
+    return isRoutedLocal ? forLocalModel(request, plan.tier!, this.parts.localAnswers!) : request;
   }
 
   /** The request as the guardrail lets it through: refused (it throws), sent to another model (with why), or as asked. */
