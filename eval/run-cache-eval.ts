@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       const keysA = cacheKeysOf(requestOf(pair.a), 'eval')!;
       const keysB = cacheKeysOf(requestOf(pair.b), 'eval')!;
       const side = (keys: CacheKeys) => ({ question: keys.question, facts: promptFacts(withoutCourtesy(keys.question)) });
-      const verdict = await judgePair(side(keysA), side(keysB), phraseSimilarity, wordThreshold);
+      const verdict = await judgePair(side(keysA), side(keysB), phraseSimilarity, wordThreshold, configured);
       judged.push({ pair, keysA, keysB, similarity: cosine(vectors[2 * index], vectors[2 * index + 1]), guardAgrees: verdict.same, guardReason: verdict.same ? undefined : verdict.reason });
     }
 

@@ -20,6 +20,8 @@ export const PARAPHRASE_CATEGORIES = [
   'verbosity',
   'question-vs-imperative',
   'multi-turn',
+  // The same text pasted above the question, the question reworded.
+  'pasted-text',
 ] as const;
 export type ParaphraseCategory = (typeof PARAPHRASE_CATEGORIES)[number];
 
@@ -35,6 +37,8 @@ export const NEAR_MISS_CATEGORIES = [
   'language',
   'antonym',
   'operation',
+  // The same text pasted above another question about it.
+  'pasted-text',
 ] as const;
 export type NearMissCategory = (typeof NEAR_MISS_CATEGORIES)[number];
 

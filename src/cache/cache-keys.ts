@@ -9,7 +9,8 @@ import { messageText } from '../../adapters/spec/index.js';
  *   requests are compared at all only inside one scope, so tenants, system prompts and model
  *   classes never share an answer;
  * - `exact`: the scope and the last user turn, whitespace-normalised;
- * - `question`: the last user turn, what the semantic cache embeds and the near-miss guard reads.
+ * - `question`: the last user turn, what the semantic cache embeds and the near-miss guard reads,
+ *   its paragraphs kept apart by a blank line (a text pasted above a question: pair-judge.ts).
  */
 export interface CacheKeys {
   scope: string;
@@ -21,7 +22,7 @@ export interface CacheKeys {
 export function cacheKeysOf(request: ChatRequest, tenantId: string): CacheKeys | undefined {
   const last = request.messages.at(-1);
   if (!last || last.role !== 'user' || !request.messages.every(isTextOnly)) return undefined;
-  const question = normaliseSpace(messageText(last.content));
+  const question = normaliseParagraphs(messageText(last.content));
   if (question === '') return undefined;
   const scope = digest([
     tenantId,
@@ -62,6 +63,15 @@ function isTextOnly(message: ChatMessage): boolean {
 
 function normaliseSpace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
+}
+
+/** Spaces normalised inside each paragraph; paragraphs joined by one blank line. */
+function normaliseParagraphs(text: string): string {
+  return text
+    .split(/\n[^\S\n]*\n\s*/)
+    .map(normaliseSpace)
+    .filter((paragraph) => paragraph !== '')
+    .join('\n\n');
 }
 
 function digest(parts: unknown): string {

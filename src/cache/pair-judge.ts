@@ -1,6 +1,6 @@
 import { withoutCourtesy } from './courtesy.js';
 import { nearMissVerdict, type NearMissVerdict } from './near-miss-guard.js';
-import type { PromptFacts } from './prompt-facts.js';
+import { promptFacts, type PromptFacts } from './prompt-facts.js';
 import { questionParts } from './prompt-clauses.js';
 import { isPreposition, promptEdit, wordsOf } from './prompt-edit.js';
 import { sameMeaning } from './word-senses.js';
@@ -21,9 +21,11 @@ export type PhraseSimilarity = (a: string, b: string) => Promise<number>;
  * swapped words must mean the same ("quickest" / "fastest", not "free" / "paid"): WordNet says
  * so first (word-senses.ts), the embedding model, which scores lone words poorly, second.
  */
-export async function judgePair(cached: JudgedPrompt, asked: JudgedPrompt, similarity: PhraseSimilarity | undefined, wordThreshold: number): Promise<NearMissVerdict> {
+export async function judgePair(cached: JudgedPrompt, asked: JudgedPrompt, similarity: PhraseSimilarity | undefined, wordThreshold: number, askThreshold = wordThreshold): Promise<NearMissVerdict> {
   const verdict = nearMissVerdict(cached.facts, asked.facts);
   if (!verdict.same) return verdict;
+  const asks = await judgeAsks(cached.question, asked.question, similarity, askThreshold);
+  if (asks && !asks.same) return asks;
   const edit = promptEdit(withoutCourtesy(cached.question), withoutCourtesy(asked.question));
   if (edit.kind === 'reordered') return { same: false, reason: 'the same words in roles swapped' };
   if (edit.kind !== 'substituted') return verdict;
@@ -36,6 +38,32 @@ export async function judgePair(cached: JudgedPrompt, asked: JudgedPrompt, simil
   if (!similarity) return { same: false, reason: `"${removed}" swapped for "${added}"` };
   const score = await similarity(removed, added);
   return score >= wordThreshold ? verdict : { same: false, reason: `"${removed}" swapped for "${added}" (${score.toFixed(2)})` };
+}
+
+/** A text pasted above a question is at least this long: it, not the question, then dominates the embedding. */
+const MIN_DOCUMENT_CHARS = 120;
+
+/** The question under a pasted text: the last paragraph, when the paragraphs above it hold a text that long. */
+export function askUnderDocument(question: string): string | undefined {
+  const cut = question.lastIndexOf('\n\n');
+  return cut >= MIN_DOCUMENT_CHARS ? question.slice(cut + 2) : undefined;
+}
+
+/**
+ * Two prompts that paste the same text (a memo, a chat transcript) embed close whatever they ask
+ * about it ("how did the customer feel?" / "what is the booking reference?"): where either pastes
+ * one, the questions under it must be close on their own, and agree on their facts.
+ */
+async function judgeAsks(cached: string, asked: string, similarity: PhraseSimilarity | undefined, threshold: number): Promise<NearMissVerdict | undefined> {
+  const [cachedAsk, askedAsk] = [askUnderDocument(cached), askUnderDocument(asked)];
+  if (cachedAsk === undefined && askedAsk === undefined) return undefined;
+  const [left, right] = [cachedAsk ?? cached, askedAsk ?? asked];
+  if (left === right) return undefined;
+  const facts = nearMissVerdict(promptFacts(withoutCourtesy(left)), promptFacts(withoutCourtesy(right)));
+  if (!facts.same) return facts;
+  if (!similarity) return { same: false, reason: 'other questions about a pasted text' };
+  const score = await similarity(left, right);
+  return score >= threshold ? undefined : { same: false, reason: `other questions about a pasted text (${score.toFixed(2)})` };
 }
 
 /**

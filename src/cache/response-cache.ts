@@ -91,7 +91,7 @@ export class ResponseCache implements StoreListener {
         if (similarity < this.options.threshold) break;
         const cached = await this.options.store.get(entry.id);
         if (!cached || cached.scope !== keys.scope) continue;
-        const verdict = await judgePair({ question: cached.question, facts: entry.facts }, { question: keys.question, facts: probe.facts }, this.phraseSimilarity(signal), this.options.wordThreshold);
+        const verdict = await judgePair({ question: cached.question, facts: entry.facts }, { question: keys.question, facts: probe.facts }, this.phraseSimilarity(signal), this.options.wordThreshold, this.options.threshold);
         if (verdict.same) return this.served(probe, { kind: 'semantic', entry: cached, similarity });
       }
     } catch (error) {

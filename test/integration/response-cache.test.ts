@@ -99,6 +99,28 @@ describe('paraphrases and near-misses', () => {
   });
 });
 
+describe('questions about a pasted text', () => {
+  const transcript = [
+    'Support chat, 3 June.',
+    'Customer: Hi, my parcel with booking reference BK-20931 was due on Monday and it has not arrived. I need it for a birthday on Friday.',
+    'Agent: I am sorry about that, Julia. I can see it is held at the Leeds depot. I can send it by express for free, or refund the shipping.',
+    'Customer: Express please, thank you, that is really kind.',
+    'Agent: Done: it will arrive on Thursday before noon. Anything else?',
+    'Customer: No, that is all. Have a good day.',
+  ].join('\n');
+
+  it('the same text with another question about it is another question', async () => {
+    await ask(`${transcript}\n\nWhat is the booking reference? Just the reference.`);
+    const other = `${transcript}\n\nHow did the customer feel at the end of the chat? Answer positive, negative or neutral.`;
+    expect(await ask(other)).toMatchObject({ cache: 'miss', calledVendor: true, text: `You said: ${other}` });
+  });
+
+  it('the same text with the question reworded is still answered from the cache', async () => {
+    const first = await ask(`${transcript}\n\nWhen will the parcel arrive?`);
+    expect(await ask(`${transcript}\n\nwhen will the parcel arrive`)).toMatchObject({ cache: 'semantic', calledVendor: false, text: first.text });
+  });
+});
+
 describe('isolation', () => {
   it('one tenant never gets another tenant’s answer', async () => {
     await ask('What is our refund policy for annual plans?', { client: clients.alpha });
