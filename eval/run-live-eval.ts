@@ -9,6 +9,7 @@
  * all to Claude, and latency p50/p95 per tier, per split and weighted to the plan's mix.
  *
  *   node --import tsx eval/run-live-eval.ts [--split all|train|heldout] [--per-tier N] [--concurrency 4] [--why]
+ *     [--max-local-wait-ms N]   (routing.max_local_wait_ms: how long a request may wait for the local model)
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ const VENDOR_BACKENDS = ['openai', 'anthropic', 'deepseek'];
 const KEPT_BACKENDS = new Set(['local-chat', 'local-embeddings', ...VENDOR_BACKENDS]);
 const out = (text = '') => process.stdout.write(`${text}\n`);
 
-function liveConfig(origin: string): Config {
+function liveConfig(origin: string, maxLocalWaitMs?: number): Config {
   const config = loadConfig({});
   const backends = Object.fromEntries(
     Object.entries(config.backends)
@@ -46,6 +47,7 @@ function liveConfig(origin: string): Config {
     server: { ...config.server, host: '127.0.0.1', port: 0, log_level: 'silent' },
     paths: { ...config.paths, data_dir: mkdtempSync(join(tmpdir(), 'sluice-live-eval-')) },
     backends: backends as Config['backends'],
+    routing: maxLocalWaitMs === undefined ? config.routing : { ...config.routing, max_local_wait_ms: maxLocalWaitMs },
   };
 }
 
@@ -87,7 +89,7 @@ function baselineCostUsd(config: Config, item: LoadedItem): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { split: { type: 'string', default: 'all' }, 'per-tier': { type: 'string' }, concurrency: { type: 'string', default: '4' }, why: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { split: { type: 'string', default: 'all' }, 'per-tier': { type: 'string' }, concurrency: { type: 'string', default: '4' }, why: { type: 'boolean' }, 'max-local-wait-ms': { type: 'string' } } });
   const set = loadRoutingSet();
   if (set.problems.length > 0) throw new Error(`routing set is malformed: ${set.problems[0]}`);
   const perTier = values['per-tier'] ? Number(values['per-tier']) : Number.POSITIVE_INFINITY;
@@ -95,14 +97,14 @@ async function main(): Promise<void> {
   const concurrency = Math.max(1, Number(values.concurrency) || 4);
 
   const vendors = await startOracleVendors(set.items);
-  const config = liveConfig(vendors.origin);
+  const config = liveConfig(vendors.origin, values['max-local-wait-ms'] === undefined ? undefined : Number(values['max-local-wait-ms']));
   const logger = pino({ level: 'silent' });
   const store = await openStore({ dataDir: config.paths.data_dir, inferenceLog: { textMode: { kind: 'full' } } });
   const gateway = buildGateway(config, logger, createAdapters(config, logger), { inferenceLog: store.inferenceLog, store, embeddings: store.embeddings });
   await gateway.ready;
   const server = await gateway.listen(0, '127.0.0.1');
   const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  out(`# Live eval: ${items.length} items through the gateway at concurrency ${concurrency} (vendors: loopback oracles)\n`);
+  out(`# Live eval: ${items.length} items through the gateway at concurrency ${concurrency} (vendors: loopback oracles; routing.max_local_wait_ms ${config.routing.max_local_wait_ms})\n`);
 
   const served = new Map<string, Served>();
   let next = 0;
