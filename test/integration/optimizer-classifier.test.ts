@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { startTestGateway, testModels, type TestGateway } from '../support/gateway-harness.js';
 import { lookupPrompt, seedMisrouted, timetablePrompt } from '../unit/learning/classifier-log-fixture.js';
 import { runSluice } from '../support/sluice-cli.js';
+import { loadRoutingSet } from '../../eval/routing/check-set.js';
 
 const MASTER_KEY = 'sk-master-optimizer-classifier';
 const temporary = mkdtempSync(join(tmpdir(), 'sluice-optimizer-classifier-'));
@@ -79,7 +80,9 @@ describe('the optimizer re-fits the tier classifier, and the gateway routes with
     expect(classifier.accuracy_after).toBeGreaterThanOrEqual(classifier.accuracy_before);
     const change = proposal.changes.find((entry) => entry.setting === 'tier_classifier');
     expect(change).toMatchObject({ from: classifier.accuracy_before, to: classifier.accuracy_after });
-    expect(change?.reason).toMatch(/re-fitted on 350 shipped \+ 50 logged examples; held-out accuracy/);
+    // The shipped examples are the labelled set's train split, the artefact's own training data.
+    const trainItems = loadRoutingSet().items.filter((item) => item.split === 'train').length;
+    expect(change?.reason).toMatch(new RegExp(`re-fitted on ${trainItems} shipped \\+ 50 logged examples; held-out accuracy`));
     expect(proposal.classifier_model?.weights).toHaveLength(5);
     expect(proposal.not_done.filter((line) => line.includes('classifier'))).toEqual([]);
     expect(gateway.gateway.routing.classifier?.version).toBe('shipped');
