@@ -10,7 +10,7 @@ import type { Backends } from './backends.js';
 import { underHold, type BudgetStep } from './budget-step.js';
 import { RequestRun, type CallContext } from './request-run.js';
 import { runChain } from './run-chain.js';
-import { safeFetch, type SafeFetchOptions } from './safe-fetch.js';
+import { fetchRemoteImage, type SafeFetchOptions } from './safe-fetch.js';
 import { decodeTokenInput, type DecodedTokens } from './token-input.js';
 
 /** A multimodal input as the route read it: a text, an image's bytes, or an image's http(s) URL (fetched here, when allowed). */
@@ -114,15 +114,7 @@ export class EmbeddingsPipeline {
         if (!fetching?.settings.allow_remote_urls) {
           throw new SluiceError('invalid-request', `'${part.param}' is a URL, and this gateway fetches no remote images (images.allow_remote_urls is off): send the image as a data URL or base64`, { param: part.param, code: 'invalid_image_url' });
         }
-        const { settings } = fetching;
-        const fetched = await safeFetch(part.imageUrl, {
-          maxBytes: settings.max_bytes,
-          timeoutMs: settings.fetch_timeout_ms,
-          allowedHosts: settings.allowed_hosts,
-          signal: context.signal,
-          param: part.param,
-          ...fetching.fetchOptions,
-        });
+        const fetched = await fetchRemoteImage(part.imageUrl, fetching.settings, { signal: context.signal, param: part.param, ...fetching.fetchOptions });
         return { image: fetching.fromBytes(fetched.data, part.param) };
       }),
     );

@@ -6,7 +6,7 @@ import type { ModelCatalog } from '../routing/model-catalog.js';
 import type { CandidatePlan } from '../routing/routing-policy.js';
 import type { Backends } from './backends.js';
 import type { CallContext } from './request-run.js';
-import { safeFetch, type SafeFetchOptions } from './safe-fetch.js';
+import { fetchRemoteImage, type SafeFetchOptions } from './safe-fetch.js';
 
 type Image = OcrRequest['image'];
 
@@ -135,15 +135,7 @@ export class ImageParts {
   private async bytesOf({ part, param }: Located, context: CallContext): Promise<Image> {
     const url = part.image_url.url;
     if (/^data:/i.test(url)) return this.options.decoding.fromDataUrl(url, param);
-    const { settings } = this.options;
-    const fetched = await safeFetch(url, {
-      maxBytes: settings.max_bytes,
-      timeoutMs: settings.fetch_timeout_ms,
-      allowedHosts: settings.allowed_hosts,
-      signal: context.signal,
-      param,
-      ...this.options.fetchOptions,
-    });
+    const fetched = await fetchRemoteImage(url, this.options.settings, { signal: context.signal, param, ...this.options.fetchOptions });
     return this.options.decoding.fromBytes(fetched.data, 'image', param);
   }
 

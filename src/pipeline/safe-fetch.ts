@@ -77,6 +77,18 @@ export interface Fetched {
 }
 
 /** The vetted target of one hop: the URL, and the one address the connection will use. */
+/** The `images` settings a remote image is fetched under (config `images`). */
+export interface ImageFetchSettings {
+  max_bytes: number;
+  fetch_timeout_ms: number;
+  allowed_hosts?: readonly string[];
+}
+
+/** A remote image under the `images` settings: one mapping of them for every caller (chat images, CLIP inputs). */
+export function fetchRemoteImage(url: string, settings: ImageFetchSettings, call: Pick<SafeFetchOptions, 'signal' | 'param' | 'resolve' | 'vet'>): Promise<Fetched> {
+  return safeFetch(url, { maxBytes: settings.max_bytes, timeoutMs: settings.fetch_timeout_ms, allowedHosts: settings.allowed_hosts, ...call });
+}
+
 export interface VettedTarget {
   url: URL;
   address: string;
