@@ -15,7 +15,7 @@ import { judgePair } from '../src/cache/pair-judge.js';
 import { withoutCourtesy } from '../src/cache/courtesy.js';
 import { promptFacts } from '../src/cache/prompt-facts.js';
 import { ResponseCache } from '../src/cache/response-cache.js';
-import { cosine } from '../src/quality/relevance-check.js';
+import { cosine } from '../src/quality/relevance-scorer.js';
 import { loadConfig } from '../src/config/load.js';
 import { loadPairs, type CachePair } from './cache/pair-item.js';
 import { withLocalEmbedder } from './local-embedder.js';

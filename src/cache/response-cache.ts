@@ -5,7 +5,7 @@ import { readFacts } from './near-miss-guard.js';
 import { judgePair, type PhraseSimilarity } from './pair-judge.js';
 import { withoutCourtesy } from './courtesy.js';
 import { promptFacts, type PromptFacts } from './prompt-facts.js';
-import { cosine } from '../quality/relevance-check.js';
+import { cosine } from '../quality/relevance-scorer.js';
 import { VectorIndex } from './vector-index.js';
 import { preloadWordSenses } from './word-senses.js';
 

@@ -1,9 +1,7 @@
 import type { QualityCheck } from './quality-scorer.js';
 import { tokensOf, viewOf } from './answer-view.js';
-import { cosine, embeddingScorer } from './relevance-scorer.js';
+import { embeddingScorer } from './relevance-scorer.js';
 import { rise } from './score-shape.js';
-
-export { cosine };
 
 /** Unit vectors for the texts, in order (the local all-MiniLM-L6-v2, or a stand-in in tests). */
 export type Embed = (texts: string[]) => Promise<number[][]>;
@@ -23,6 +21,8 @@ const RELATED = 0.3;
 const MAX_CHARS = 2000;
 
 export function relevanceCheck(embed: Embed): QualityCheck {
+  // The scorer POST /v1/rerank uses with the embedding model: one measure of relevance.
+  const scorer = embeddingScorer(async (texts) => ({ vectors: await embed(texts), promptTokens: 0 }));
   return {
     name: 'relevance',
     weight: 0.6,
@@ -32,8 +32,6 @@ export function relevanceCheck(embed: Embed): QualityCheck {
       if (tokensOf(view.text).length < MIN_ANSWER_TOKENS || tokensOf(view.ask).length < MIN_QUESTION_TOKENS) return undefined;
       let similarity: number;
       try {
-        // The scorer POST /v1/rerank uses with the embedding model: one measure of relevance.
-        const scorer = embeddingScorer(async (texts) => ({ vectors: await embed(texts), promptTokens: 0 }));
         [similarity] = (await scorer(view.ask.slice(0, MAX_CHARS), [view.text.slice(0, MAX_CHARS)])).scores;
       } catch {
         // An embedder that fails says nothing about the answer.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAnswerScorer } from '../../../src/quality/answer-scorer.js';
-import { cosine, type Embed } from '../../../src/quality/relevance-check.js';
+import type { Embed } from '../../../src/quality/relevance-check.js';
+import { cosine } from '../../../src/quality/relevance-scorer.js';
 import { completion, request, THRESHOLD } from './quality-fixtures.js';
 
 /** A deterministic stand-in: a bag of words hashed into 64 dimensions, normalised. */
