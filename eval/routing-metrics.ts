@@ -1,6 +1,6 @@
 import type { ChatRequest } from '../adapters/spec/index.js';
-import type { Tier } from '../src/config/schema.js';
-import { countTokens } from '../src/pipeline/usage-estimate.js';
+import type { PriceConfig, Tier } from '../src/config/schema.js';
+import { countTokens, estimateUsage } from '../src/pipeline/usage-estimate.js';
 import { TIERS } from './routing/set-item.js';
 import type { LoadedItem } from './routing/check-set.js';
 
@@ -53,8 +53,19 @@ export function planWeights(entries: readonly { item: LoadedItem }[]): number[] 
   });
 }
 
+/** An item answered with its oracle: the prompt's tokens (o200k, tools and schema included) and the oracle's. */
+export function oracleTokens(item: LoadedItem): { promptTokens: number; completionTokens: number } {
+  const usage = estimateUsage(item.request.messages, item.oracle);
+  return { promptTokens: usage.prompt_tokens + extraPromptTokens(item.request), completionTokens: usage.completion_tokens };
+}
+
+/** Those tokens at a model's price per million. */
+export function tokensCostUsd(price: PriceConfig, tokens: { promptTokens: number; completionTokens: number }): number {
+  return (tokens.promptTokens * price.input_per_1m + tokens.completionTokens * price.output_per_1m) / 1_000_000;
+}
+
 /** Tool definitions and a JSON schema are sent to the vendor too and billed as prompt tokens. */
-export function extraPromptTokens(request: ChatRequest): number {
+function extraPromptTokens(request: ChatRequest): number {
   const tools = request.tools?.length ? countTokens(JSON.stringify(request.tools)) : 0;
   const format = request.response_format?.type === 'json_schema' ? countTokens(JSON.stringify(request.response_format)) : 0;
   return tools + format;

@@ -19,12 +19,11 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config/load.js';
 import type { Config, Tier } from '../src/config/schema.js';
 import { buildGateway, createAdapters } from '../src/gateway.js';
-import { estimateUsage } from '../src/pipeline/usage-estimate.js';
 import { rocAuc } from '../src/quality/calibration.js';
 import { openStore } from '../src/store/open-store.js';
 import { startOracleVendors } from './oracle-vendors.js';
 import { liveFigures, liveTable, type LiveOutcome } from './live-metrics.js';
-import { extraPromptTokens } from './routing-metrics.js';
+import { oracleTokens, tokensCostUsd } from './routing-metrics.js';
 import { passesCheck } from './routing/answer-check.js';
 import { loadRoutingSet, type LoadedItem } from './routing/check-set.js';
 import { TIERS } from './routing/set-item.js';
@@ -83,9 +82,7 @@ async function ask(origin: string, item: LoadedItem): Promise<Served> {
 }
 
 function baselineCostUsd(config: Config, item: LoadedItem): number {
-  const price = config.models.find((model) => model.id === BASELINE_MODEL)!.price;
-  const usage = estimateUsage(item.request.messages, item.oracle);
-  return ((usage.prompt_tokens + extraPromptTokens(item.request)) * price.input_per_1m + usage.completion_tokens * price.output_per_1m) / 1_000_000;
+  return tokensCostUsd(config.models.find((model) => model.id === BASELINE_MODEL)!.price, oracleTokens(item));
 }
 
 async function main(): Promise<void> {

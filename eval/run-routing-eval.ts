@@ -7,11 +7,10 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { OPEN_TENANT } from '../src/auth/tenant.js';
-import { estimateUsage } from '../src/pipeline/usage-estimate.js';
 import { buildChain, requiredCapabilities } from '../src/routing/candidates.js';
 import { timeDecisions } from './decision-timing.js';
 import { buildRouterUnderTest, type RouterUnderTest } from './router-under-test.js';
-import { extraPromptTokens, figuresOf, planWeighted, TRAITS, unweighted, type ItemOutcome, type Scope, type ScopeFigures } from './routing-metrics.js';
+import { figuresOf, oracleTokens, planWeighted, tokensCostUsd, TRAITS, unweighted, type ItemOutcome, type Scope, type ScopeFigures } from './routing-metrics.js';
 import { formatCounts, loadRoutingSet, type LoadedItem } from './routing/check-set.js';
 import { TIERS } from './routing/set-item.js';
 
@@ -28,20 +27,16 @@ function outcomeOf(item: LoadedItem, router: RouterUnderTest): ItemOutcome {
   const first = plan.chain[0];
   // The labelled tier's chain, built by the same rules (capabilities, availability) the router's is.
   const labelledFirst = buildChain(router.config.routing.tiers[item.tier] ?? [], router.catalog, { needs, isAllowed: () => true })[0] ?? first;
-  const usage = estimateUsage(item.request.messages, item.oracle);
-  const promptTokens = usage.prompt_tokens + extraPromptTokens(item.request);
-  const priced = (modelId: string) => {
-    const price = router.model(modelId).price;
-    return (promptTokens * price.input_per_1m + usage.completion_tokens * price.output_per_1m) / 1_000_000;
-  };
+  const tokens = oracleTokens(item);
+  const priced = (modelId: string) => tokensCostUsd(router.model(modelId).price, tokens);
   return {
     item,
     decided: plan.tier ?? 'simple',
     reason: plan.routeReason ?? '(none)',
     firstModel: first.modelId,
     isLocalFirst: router.catalog.isLocal(first.modelId),
-    promptTokens,
-    completionTokens: usage.completion_tokens,
+    promptTokens: tokens.promptTokens,
+    completionTokens: tokens.completionTokens,
     costUsd: priced(first.modelId),
     baselineCostUsd: priced(BASELINE_MODEL),
     labelled: { firstModel: labelledFirst.modelId, isLocalFirst: router.catalog.isLocal(labelledFirst.modelId), costUsd: priced(labelledFirst.modelId) },
